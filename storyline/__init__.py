@@ -1,0 +1,1 @@
+"""storyline: which news articles, in any language, report the same story."""
