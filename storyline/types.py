@@ -192,6 +192,7 @@ class Profile:
 
     The vectors are L2-normalised float32 rows from the cross-lingual encoder:
     ``title_vector`` (title, or first sentence when there is no title),
+    ``lead_vector`` (title and the first ~1,000 characters read as one passage),
     ``sentence_vectors`` (one row per sentence, in order).
     """
 
@@ -202,6 +203,7 @@ class Profile:
     sentences: tuple[str, ...]
     title_vector: np.ndarray
     sentence_vectors: np.ndarray
+    lead_vector: np.ndarray
     entities: tuple[Mention, ...] = ()
     places: tuple[Place, ...] = ()
     dates: tuple[DateMention, ...] = ()

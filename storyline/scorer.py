@@ -1,0 +1,216 @@
+"""The learned combiner: pair features → the seven SemEval scores, a verdict and evidence.
+
+One gradient-boosted regressor per dimension (LightGBM) over the features of
+:mod:`storyline.similarity`. The model file is JSON holding the feature
+groups and names it was trained on, so loading checks that the running code
+computes the same features, and a new feature group (a pair model) is picked
+up by retraining, not by code changes here.
+
+>>> scorer = PairScorer.load()
+>>> sorted(scorer.dimensions) == sorted(DIMENSIONS)
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from storyline.errors import ModelError
+from storyline.similarity import (
+    FEATURE_GROUPS,
+    build_evidence,
+    compare_numbers,
+    embedding_features,
+    entity_features,
+    entity_matches,
+    number_features,
+    pair_features,
+)
+from storyline.types import DIMENSIONS, PairScore, Profile
+
+MODEL_FORMAT = "storyline-pair-scorer/1"
+DEFAULT_MODEL = "pair_scorer.json"
+
+LGBM_PARAMS: dict[str, Any] = {
+    "objective": "regression",
+    "learning_rate": 0.02,
+    "num_leaves": 7,
+    "min_data_in_leaf": 30,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "verbose": -1,
+    "num_threads": 1,
+    "seed": 7,
+    "deterministic": True,
+}
+NUM_ROUNDS = 600
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("storyline") / "models" / DEFAULT_MODEL))
+
+
+@dataclass
+class PairScorer:
+    """Scores pairs of profiles with a trained combiner.
+
+    Use :meth:`load` for the shipped model or :func:`train` to make a new one.
+    """
+
+    groups: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    boosters: dict[str, Any] = field(repr=False)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return tuple(self.boosters)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> PairScorer:
+        """Load a model file (the bundled one by default)."""
+        import lightgbm as lgb
+
+        path = Path(path) if path is not None else default_model_path()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"[{ModelError.code}] {path}: model file not found; run `storyline train pairs` to make one") from None
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"[{ModelError.code}] {path}: not a storyline model file ({exc})") from None
+        if data.get("format") != MODEL_FORMAT:
+            raise ModelError(f"[{ModelError.code}] {path}: format {data.get('format')!r}, expected {MODEL_FORMAT!r}")
+        unknown = [g for g in data["groups"] if g not in FEATURE_GROUPS]
+        if unknown:
+            raise ModelError(
+                f"[{ModelError.code}] {path}: trained with feature groups {unknown} that this storyline does not have; "
+                f"available: {sorted(FEATURE_GROUPS)}"
+            )
+        boosters = {dim: lgb.Booster(model_str=text) for dim, text in data["models"].items()}
+        return cls(tuple(data["groups"]), tuple(data["features"]), boosters, data.get("meta", {}))
+
+    def save(self, path: str | Path) -> None:
+        data = {
+            "format": MODEL_FORMAT,
+            "groups": list(self.groups),
+            "features": list(self.feature_names),
+            "meta": self.meta,
+            "models": {dim: b.model_to_string() for dim, b in self.boosters.items()},
+        }
+        Path(path).write_text(json.dumps(data), encoding="utf-8")
+
+    def feature_matrix(self, pairs: Iterable[tuple[Profile, Profile]]) -> np.ndarray:
+        rows = [pair_features(a, b, self.groups) for a, b in pairs]
+        return np.array([[row[name] for name in self.feature_names] for row in rows], dtype=np.float64).reshape(
+            len(rows), len(self.feature_names)
+        )
+
+    def predict_matrix(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Scores on the SemEval scale for each row of a feature matrix, clipped to [1, 4]."""
+        return {dim: np.clip(b.predict(x, num_threads=1), 1.0, 4.0) for dim, b in self.boosters.items()}
+
+    def score(self, a: Profile, b: Profile) -> PairScore:
+        """Compare two profiles: scores, verdict, evidence."""
+        matches = entity_matches(a, b)
+        numbers = compare_numbers(a, b)
+        feats: dict[str, float] = {}
+        for group in self.groups:
+            if group == "entities":
+                feats.update(entity_features(a, b, matches))
+            elif group == "numbers":
+                feats.update(number_features(a, b, numbers))
+            else:
+                feats.update(FEATURE_GROUPS[group](a, b))
+        x = np.array([[feats[name] for name in self.feature_names]], dtype=np.float64)
+        scores = {dim: float(v[0]) for dim, v in self.predict_matrix(x).items()}
+        if "embedding" not in self.groups:
+            feats.update(embedding_features(a, b))
+        evidence = build_evidence(a, b, matches=matches, numbers=numbers)
+        return PairScore(
+            a_id=a.article_id,
+            b_id=b.article_id,
+            scores=scores,
+            verdict=decide_verdict(scores, feats, a, b, evidence.dates.get("gap_days")),
+            evidence=evidence,
+            features=feats,
+            languages={"a": a.languages, "b": b.languages},
+        )
+
+
+def decide_verdict(
+    scores: dict[str, float], features: dict[str, float], a: Profile, b: Profile, gap_days: int | None
+) -> str:
+    """One word for the relation of two articles.
+
+    translation and near_duplicate come from sentence alignment (they are about
+    the text, not the news); the rest from the predicted ``overall`` score,
+    with a date gap of more than a week ruling out "same event".
+    """
+    aligned = features.get("aligned70_fraction", 0.0)
+    diagonal = features.get("diagonal_score", 0.0)
+    ratio = features.get("sentence_ratio", 0.0)
+    if a.language != b.language and aligned >= 0.6 and diagonal >= 0.6 and ratio >= 0.5:
+        return "translation"
+    if a.language == b.language and (features.get("minhash_score", 0.0) >= 0.5 or (aligned >= 0.9 and ratio >= 0.7)):
+        return "near_duplicate"
+    overall = scores["overall"]
+    far_apart = gap_days is not None and gap_days > 7
+    if overall <= 1.8 and not far_apart:
+        return "same_event"
+    if overall <= 2.5:
+        return "same_story"
+    if overall <= 3.2:
+        return "related"
+    return "unrelated"
+
+
+def train(
+    pairs: Sequence[tuple[Profile, Profile, dict[str, float]]],
+    *,
+    groups: Sequence[str] = tuple(FEATURE_GROUPS),
+    num_rounds: int = NUM_ROUNDS,
+    params: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> PairScorer:
+    """Fit one regressor per dimension on ``(profile_a, profile_b, gold)`` triples.
+
+    Features are symmetric, so each pair is used once, in the order given.
+    """
+    started = time.perf_counter()
+    rows = [pair_features(a, b, groups) for a, b, _ in pairs]
+    names = tuple(rows[0]) if rows else ()
+    x = np.array([[row[n] for n in names] for row in rows], dtype=np.float64)
+    gold = {dim: np.array([g.get(dim, math.nan) for _, _, g in pairs], dtype=np.float64) for dim in DIMENSIONS}
+    boosters = fit_matrix(x, gold, names, num_rounds=num_rounds, params=params)
+    info = dict(meta or {})
+    info.update({"n_pairs": len(pairs), "train_seconds": round(time.perf_counter() - started, 1)})
+    return PairScorer(tuple(groups), names, boosters, info)
+
+
+def fit_matrix(
+    x: np.ndarray,
+    gold: dict[str, np.ndarray],
+    names: Sequence[str],
+    *,
+    num_rounds: int = NUM_ROUNDS,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Fit the per-dimension boosters on a precomputed feature matrix (used by cross-validation)."""
+    import lightgbm as lgb
+
+    boosters = {}
+    for dim, y in gold.items():
+        keep = ~np.isnan(y)
+        data = lgb.Dataset(x[keep], y[keep], feature_name=list(names), free_raw_data=True)
+        boosters[dim] = lgb.train({**LGBM_PARAMS, **(params or {})}, data, num_boost_round=num_rounds)
+    return boosters

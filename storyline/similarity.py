@@ -1,0 +1,262 @@
+"""Language-independent features of an article pair, and the evidence behind them.
+
+Pure functions over two :class:`~storyline.types.Profile` objects: no I/O, no
+model loading. Every feature is symmetric (``f(a, b) == f(b, a)``) and in a
+small numeric range, named ``*_score`` when it is a similarity in [0, 1].
+
+Feature groups are plain functions registered in :data:`FEATURE_GROUPS`; the
+learned combiner (:mod:`storyline.scorer`) records which groups it was trained
+on, so a new pair model drops in as one more group.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from storyline.types import EntityMatch, Evidence, Profile
+
+FeatureGroup = Callable[[Profile, Profile], dict[str, float]]
+
+_SCRIPTS = {"zh": 0, "ja": 0, "ko": 0, "ar": 1, "fa": 1, "ru": 2, "uk": 2, "el": 3}
+
+
+def _head(p: Profile, n: int = 3) -> np.ndarray:
+    rows = p.sentence_vectors[:n]
+    return _unit(rows.mean(axis=0)) if len(rows) else p.title_vector
+
+
+def _tail(p: Profile, n: int = 3) -> np.ndarray:
+    rows = p.sentence_vectors[-n:]
+    return _unit(rows.mean(axis=0)) if len(rows) else p.title_vector
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else v
+
+
+def similarity_matrix(a: Profile, b: Profile) -> np.ndarray:
+    """Cosine of every sentence of ``a`` with every sentence of ``b`` (rows: a)."""
+    if len(a.sentence_vectors) == 0 or len(b.sentence_vectors) == 0:
+        return np.zeros((max(1, len(a.sentence_vectors)), max(1, len(b.sentence_vectors))), dtype=np.float32)
+    return a.sentence_vectors @ b.sentence_vectors.T
+
+
+def embedding_features(a: Profile, b: Profile) -> dict[str, float]:
+    """Cosines at several granularities and sentence-alignment statistics."""
+    sim = similarity_matrix(a, b)
+    row_best = sim.max(axis=1)
+    col_best = sim.max(axis=0)
+    align_a, align_b = float(row_best.mean()), float(col_best.mean())
+    flat = np.sort(sim, axis=None)[::-1]
+    top = flat[: max(1, min(5, flat.size))]
+    # order-preserving alignment: sentence i of a against the sentence at the same relative position in b
+    na, nb = sim.shape
+    pos = [sim[i, min(nb - 1, round(i * nb / na))] for i in range(na)]
+    title_head = (
+        float(a.title_vector @ _head(b)),
+        float(b.title_vector @ _head(a)),
+    )
+    return {
+        "title_score": float(a.title_vector @ b.title_vector),
+        "document_score": float(a.document_vector @ b.document_vector),
+        "lead_passage_score": float(a.lead_vector @ b.lead_vector),
+        "head_score": float(_head(a) @ _head(b)),
+        "lead_score": float(_head(a, 1) @ _head(b, 1)),
+        "tail_score": float(_tail(a) @ _tail(b)),
+        "title_head_max_score": max(title_head),
+        "title_head_min_score": min(title_head),
+        "align_mean_score": (align_a + align_b) / 2,
+        "align_min_score": min(align_a, align_b),
+        "align_max_score": max(align_a, align_b),
+        "best_pair_score": float(flat[0]),
+        "top5_pair_score": float(top.mean()),
+        "diagonal_score": float(np.mean(pos)),
+        "aligned70_fraction": float(((row_best > 0.7).mean() + (col_best > 0.7).mean()) / 2),
+        "aligned50_fraction": float(((row_best > 0.5).mean() + (col_best > 0.5).mean()) / 2),
+        "matrix_mean_score": float(sim.mean()),
+    }
+
+
+def surface_features(a: Profile, b: Profile) -> dict[str, float]:
+    """Lengths, languages and character-level overlap."""
+    la, lb = math.log1p(a.n_chars), math.log1p(b.n_chars)
+    sa, sb = len(a.sentences), len(b.sentences)
+    from storyline.analyse.profile import jaccard_estimate
+
+    return {
+        "log_chars_min": min(la, lb),
+        "log_chars_max": max(la, lb),
+        "sentences_min": float(min(sa, sb)),
+        "sentence_ratio": min(sa, sb) / max(1, sa, sb),
+        "same_language": float(a.language == b.language),
+        "same_script": float(_SCRIPTS.get(a.language, 9) == _SCRIPTS.get(b.language, 9)),
+        "minhash_score": jaccard_estimate(a.shingles, b.shingles),
+        "mixed_language": float(len(a.languages) > 1 or len(b.languages) > 1),
+    }
+
+
+def _salient(p: Profile) -> list:  # type: ignore[type-arg]
+    return [m for m in p.entities if m.label in ("PER", "ORG", "LOC", "MISC")]
+
+
+def entity_matches(a: Profile, b: Profile) -> list[EntityMatch]:
+    """Entities of ``a`` aligned with those of ``b`` across scripts (see :mod:`storyline.analyse.entities`)."""
+    if not a.entities and not b.entities:
+        return []
+    from storyline.analyse.entities import align_entities
+
+    return list(align_entities(_salient(a), _salient(b)))
+
+
+def entity_features(a: Profile, b: Profile, matches: Sequence[EntityMatch] | None = None) -> dict[str, float]:
+    """Overlap of named entities, overall and per type."""
+    if matches is None:
+        matches = entity_matches(a, b)
+    both = [m for m in matches if m.a and m.b]
+    only = [m for m in matches if not (m.a and m.b)]
+    weight_both = sum(len(m.a) + len(m.b) for m in both)
+    weight_all = weight_both + sum(len(m.a) + len(m.b) for m in only)
+    feats = {
+        "entity_jaccard_score": len(both) / max(1, len(matches)),
+        "entity_weighted_score": weight_both / max(1, weight_all),
+        "entity_shared_count": math.log1p(len(both)),
+        "entity_total_count": math.log1p(len(matches)),
+        "entity_match_quality": float(np.mean([m.match_score for m in both])) if both else 0.0,
+        "entity_none": float(not matches),
+    }
+    for label in ("PER", "ORG", "LOC"):
+        typed = [m for m in matches if m.label == label]
+        shared = [m for m in typed if m.a and m.b]
+        feats[f"entity_{label.lower()}_score"] = len(shared) / max(1, len(typed))
+    return feats
+
+
+def place_features(a: Profile, b: Profile) -> dict[str, float]:
+    """Shared places and countries."""
+    ids_a = {p.place_id for p in a.places}
+    ids_b = {p.place_id for p in b.places}
+    ca = {p.country for p in a.places if p.country}
+    cb = {p.country for p in b.places if p.country}
+    return {
+        "place_score": len(ids_a & ids_b) / max(1, len(ids_a | ids_b)),
+        "country_score": len(ca & cb) / max(1, len(ca | cb)),
+        "place_shared_count": math.log1p(len(ids_a & ids_b)),
+        "place_none": float(not ids_a or not ids_b),
+    }
+
+
+def event_date(p: Profile) -> date | None:
+    """When the reported event happened: from the text when it says, else the publication date."""
+    from storyline.analyse.dates import date_of_event
+
+    return date_of_event(list(p.dates), p.published_at)
+
+
+def date_features(a: Profile, b: Profile) -> dict[str, float]:
+    """Gaps between the two articles' dates and overlap of the dates they mention."""
+    da, db = event_date(a), event_date(b)
+    gap = abs((da - db).days) if da and db else None
+    pub_gap = abs((a.published_at - b.published_at).days) if a.published_at and b.published_at else None
+    days_a = {d.value for d in a.dates if d.precision == "day"}
+    days_b = {d.value for d in b.dates if d.precision == "day"}
+    years_a = {d.value.year for d in a.dates}
+    years_b = {d.value.year for d in b.dates}
+    return {
+        "date_gap_log": math.log1p(gap) if gap is not None else -1.0,
+        "date_missing": float(gap is None),
+        "published_gap_log": math.log1p(pub_gap) if pub_gap is not None else -1.0,
+        "date_overlap_score": len(days_a & days_b) / max(1, len(days_a | days_b)),
+        "year_overlap_score": len(years_a & years_b) / max(1, len(years_a | years_b)),
+        "dates_count_min": math.log1p(min(len(a.dates), len(b.dates))),
+    }
+
+
+def compare_numbers(a: Profile, b: Profile) -> dict[str, Any]:
+    from storyline.analyse.numbers import compare_numbers as _compare
+
+    return dict(_compare(list(a.numbers), list(b.numbers)))
+
+
+def number_features(a: Profile, b: Profile, compared: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """Numbers that both articles give, and numbers they disagree on."""
+    if compared is None:
+        compared = compare_numbers(a, b)
+    return {
+        "number_score": float(compared.get("overlap_score", 0.0)),
+        "number_shared_count": math.log1p(len(compared.get("shared", []))),
+        "number_conflict_count": math.log1p(len(compared.get("conflicting", []))),
+    }
+
+
+FEATURE_GROUPS: dict[str, FeatureGroup] = {
+    "embedding": embedding_features,
+    "surface": surface_features,
+    "entities": entity_features,
+    "places": place_features,
+    "dates": date_features,
+    "numbers": number_features,
+}
+"""Built-in feature groups, in order. Pair models register more (see :mod:`storyline.scorer`)."""
+
+
+def pair_features(a: Profile, b: Profile, groups: Sequence[str] = tuple(FEATURE_GROUPS)) -> dict[str, float]:
+    """All features of the named groups, as one flat dict."""
+    out: dict[str, float] = {}
+    for name in groups:
+        out.update(FEATURE_GROUPS[name](a, b))
+    return out
+
+
+def build_evidence(a: Profile, b: Profile, *, matches: Sequence[EntityMatch], numbers: Mapping[str, Any]) -> Evidence:
+    """What a person needs to check a score: shared entities, places, dates, numbers, sentences."""
+    both = [m for m in matches if m.a and m.b]
+    both.sort(key=lambda m: -(len(m.a) + len(m.b)))
+    places = []
+    ids_b = {p.place_id: p for p in b.places}
+    seen: set[str] = set()
+    for p in a.places:
+        if p.place_id in ids_b and p.place_id not in seen:
+            seen.add(p.place_id)
+            places.append(
+                {
+                    "place_id": p.place_id,
+                    "name": p.name,
+                    "country": p.country,
+                    "kind": p.kind,
+                    "a": sorted({q.text for q in a.places if q.place_id == p.place_id}),
+                    "b": sorted({q.text for q in b.places if q.place_id == p.place_id}),
+                }
+            )
+    da, db = event_date(a), event_date(b)
+    dates = {
+        "a": da.isoformat() if da else None,
+        "b": db.isoformat() if db else None,
+        "gap_days": abs((da - db).days) if da and db else None,
+    }
+    sim = similarity_matrix(a, b)
+    pairs = []
+    if a.sentences and b.sentences:
+        order = np.argsort(sim, axis=None)[::-1]
+        used_a: set[int] = set()
+        used_b: set[int] = set()
+        for flat in order[:50]:
+            i, j = divmod(int(flat), sim.shape[1])
+            if i in used_a or j in used_b:
+                continue
+            used_a.add(i)
+            used_b.add(j)
+            pairs.append({"a": a.sentences[i], "b": b.sentences[j], "score": round(float(sim[i, j]), 3)})
+            if len(pairs) == 3:
+                break
+    return Evidence(
+        entities=tuple(both),
+        places=tuple(places),
+        dates=dates,
+        numbers={"shared": list(numbers.get("shared", [])), "conflicting": list(numbers.get("conflicting", []))},
+        sentence_pairs=tuple(pairs),
+    )
