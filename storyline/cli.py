@@ -323,7 +323,7 @@ def demo(click_ctx: click.Context, as_json: bool) -> None:
     """Run storyline on its bundled sample articles (several languages, with
     the traps of real news) and print which of them report the same story."""
     samples = Path(str(resources.files("storyline") / "samples"))
-    click_ctx.invoke(group, paths=(str(samples),), as_json=as_json)
+    click_ctx.invoke(group, paths=tuple(str(p) for p in sorted(samples.glob("*.txt"))), as_json=as_json)
 
 
 # ---------------------------------------------------------------- eval / train

@@ -1,0 +1,253 @@
+"""Event clustering on ../shared/data/clustering: storyline vs baselines, B-cubed per file.
+
+    .venv/bin/python benchmarks/bench_cluster.py                 # storyline, all files + concatenated stream
+    .venv/bin/python benchmarks/bench_cluster.py --baselines     # + TF-IDF / USE agglomerative
+    .venv/bin/python benchmarks/bench_cluster.py --orders 5      # + arrival-order spread on the stream
+
+Profiles are cached under .cache/cluster/ (embeddings are the slow part); the
+entity / place / date / number analysers are re-run on cached profiles when
+their modules are importable, so the cache survives analyser changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pickle
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from storyline.analyse.profile import Profiler  # noqa: E402
+from storyline.cluster.evaluate import GoldDoc, bcubed, clustering_report, read_gold  # noqa: E402
+from storyline.types import Article, Profile  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "clustering"
+CACHE = ROOT / ".cache" / "cluster"
+FILES = {"ecbplus_dev": "event", "meantime_dev": "event", "wmt22_dev": "event", "np4e_dev": "story"}
+
+
+def _available(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(f"storyline.analyse.{module}") is not None
+
+
+def base_profiles(name: str, docs: list[GoldDoc], profiler: Profiler) -> list[Profile]:
+    """Profiles with embeddings only (cached)."""
+    key = hashlib.blake2b("".join(d.article.article_id for d in docs).encode(), digest_size=6).hexdigest()
+    path = CACHE / f"{name}.{key}.base.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    CACHE.mkdir(parents=True, exist_ok=True)
+    out = []
+    started = time.perf_counter()
+    for i, d in enumerate(docs):
+        out.append(profiler.profile(d.article))
+        if (i + 1) % 50 == 0:
+            print(f"  {name}: {i + 1}/{len(docs)} profiled ({(i + 1) / (time.perf_counter() - started):.1f}/s)", file=sys.stderr)
+    path.write_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+    return out
+
+
+def enrich(profile: Profile, article: Article, profiler: Profiler) -> Profile:
+    """Re-run the cheap analysers (entities, places, dates, numbers) on a cached profile."""
+    from storyline.analyse.language import detect_language
+    from storyline.types import Segment
+
+    mentions: list = []
+    places: list = []
+    dates: list = []
+    numbers: list = []
+    for seg in profile.segments:
+        seg_mentions = profiler._entities(seg)
+        mentions.extend(seg_mentions)
+        places.extend(profiler._places(seg, seg_mentions))
+        dates.extend(profiler._dates(seg, article))
+        numbers.extend(profiler._numbers(seg))
+    title = profile.title
+    if title and article.title.strip():
+        title_seg = Segment(detect_language(title, hint=profile.language), -len(title) - 1, -1, title)
+        tm = profiler._entities(title_seg)
+        mentions.extend(tm)
+        places.extend(profiler._places(title_seg, tm))
+    return profile.replace(entities=tuple(mentions), places=tuple(places), dates=tuple(dates), numbers=tuple(numbers))
+
+
+def load(name: str, *, analysers: bool = True) -> tuple[list[GoldDoc], list[Profile]]:
+    docs = read_gold(DATA / f"{name}.jsonl", prefix=name + ":")
+    profiler = Profiler(entities=False, places=False, dates=False, numbers=False)
+    profiles = base_profiles(name, docs, profiler)
+    if analysers:
+        flags = {m: _available(m) for m in ("entities", "places", "dates", "numbers")}
+        if any(flags.values()):
+            key = "-".join(k for k, v in flags.items() if v)
+            path = CACHE / f"{name}.{key}.{_analyser_stamp(flags)}.pkl"
+            if path.exists():
+                return docs, pickle.loads(path.read_bytes())
+            rich = Profiler(encoder=profiler.encoder, **flags)
+            profiles = [enrich(p, d.article, rich) for p, d in zip(profiles, docs)]
+            path.write_bytes(pickle.dumps(profiles, protocol=pickle.HIGHEST_PROTOCOL))
+    return docs, profiles
+
+
+def _analyser_stamp(flags: dict[str, bool]) -> str:
+    h = hashlib.blake2b(digest_size=4)
+    for m, on in flags.items():
+        if on:
+            h.update((ROOT / "storyline" / "analyse" / f"{m}.py").read_bytes())
+    return h.hexdigest()
+
+
+def run_storyline(docs: list[GoldDoc], profiles: list[Profile], level: str, params: dict[str, Any]) -> dict[str, Any]:
+    from storyline.cluster.events import EventClusterer
+
+    gold = [d.event if level == "event" else d.topic for d in docs]
+    t = time.perf_counter()
+    pred = EventClusterer(**params).cluster_many(profiles)
+    return clustering_report(pred, gold, seconds=time.perf_counter() - t)
+
+
+def run_agglomerative(docs: list[GoldDoc], x: np.ndarray, level: str, threshold: float) -> dict[str, Any]:
+    from sklearn.cluster import AgglomerativeClustering
+
+    gold = [d.event if level == "event" else d.topic for d in docs]
+    t = time.perf_counter()
+    labels = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, metric="cosine", linkage="average").fit_predict(x)
+    return clustering_report([str(v) for v in labels], gold, seconds=time.perf_counter() - t)
+
+
+def tfidf_matrix(docs: list[GoldDoc]) -> np.ndarray:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [d.article.title + "\n" + d.article.text for d in docs]
+    return TfidfVectorizer(sublinear_tf=True, min_df=1).fit_transform(texts).toarray()
+
+
+def use_matrix(profiles: list[Profile]) -> np.ndarray:
+    return np.stack([p.document_vector for p in profiles])
+
+
+def datasets(analysers: bool) -> dict[str, tuple[list[GoldDoc], list[Profile], str]]:
+    out = {name: (*load(name, analysers=analysers), level) for name, level in FILES.items()}
+    docs = [d for name in FILES for d in out[name][0]]
+    profiles = [p for name in FILES for p in out[name][1]]
+    out["all4_stream"] = (docs, profiles, "event")  # np4e's event == topic, so event level is its story level
+    return out
+
+
+def training_rows(docs: list[GoldDoc], profiles: list[Profile], *, neighbours: int = 10, seed: int = 0, params: dict[str, Any] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Article–event rows the clusterer would judge, with labels. Articles arrive in a random
+    order; for each, the candidates are the gold events of its nearest *earlier* neighbours, built
+    from their earlier members only (as online); label = the article's own event."""
+    from storyline.cluster.events import EventClusterer, EventState, key_vector
+    from storyline.cluster.features import EVENT_TERMS, Digest
+
+    model = EventClusterer(**(params or {}))
+    keys = np.stack([key_vector(p) for p in profiles])
+    sims = keys @ keys.T
+    digests = [Digest(p) for p in profiles]
+    members: dict[str, list[int]] = {}
+    for i, d in enumerate(docs):
+        members.setdefault(d.event, []).append(i)
+    rows, labels = [], []
+    arrival = np.empty(len(docs), dtype=np.int64)
+    arrival[np.random.default_rng(seed).permutation(len(docs))] = np.arange(len(docs))
+    for i, d in enumerate(docs):
+        seen: set[str] = set()
+        earlier = [int(j) for j in np.argsort(-sims[i]) if arrival[j] < arrival[i]]
+        for j in earlier[:neighbours]:
+            event = docs[j].event
+            if event in seen:
+                continue
+            seen.add(event)
+            ev = EventState(event_id=event, slot=0)
+            for k in sorted(members[event], key=lambda k: arrival[k]):
+                if arrival[k] < arrival[i]:
+                    ev.add(digests[k], representatives=model.representatives)
+            terms, _ = ev.terms(digests[i], keys[i], model.compare)
+            rows.append([terms[t] for t in EVENT_TERMS])
+            labels.append(event == d.event)
+    return np.array(rows), np.array(labels)
+
+
+def fit_weights(analysers: bool, C: float = 1.0) -> dict[str, float]:
+    """Fit the link score's logistic weights on all dev files pooled (each file weighted equally);
+    print leave-one-file-out AUC so the generalisation is visible."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    from storyline.cluster.features import EVENT_TERMS
+
+    data = {}
+    for name in FILES:
+        docs, profiles = load(name, analysers=analysers)
+        parts = [training_rows(docs, profiles, seed=seed) for seed in range(2)]
+        data[name] = (np.vstack([x for x, _ in parts]), np.concatenate([y for _, y in parts]))
+
+    def fit(names: list[str]) -> LogisticRegression:
+        x = np.vstack([data[k][0] for k in names])
+        y = np.concatenate([data[k][1] for k in names])
+        w = np.concatenate([np.full(len(data[k][1]), len(y) / len(data[k][1]) / len(names)) for k in names])
+        return LogisticRegression(C=C, max_iter=5000).fit(x, y, sample_weight=w)
+
+    for hold in FILES:
+        m = fit([k for k in FILES if k != hold])
+        x, y = data[hold]
+        p = m.predict_proba(x)[:, 1]
+        print(f"  leave-out {hold}: AUC {roc_auc_score(y, p):.3f} acc@0.5 {((p > 0.5) == y).mean():.3f}", file=sys.stderr)
+    m = fit(list(FILES))
+    weights = {"bias": round(float(m.intercept_[0]), 3)}
+    weights.update({k: round(float(c), 3) for k, c in zip(EVENT_TERMS, m.coef_[0])})
+    return weights
+
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--profile-only", action="store_true")
+    ap.add_argument("--no-analysers", action="store_true")
+    ap.add_argument("--baselines", action="store_true")
+    ap.add_argument("--orders", type=int, default=0, help="random arrival orders of the concatenated stream")
+    ap.add_argument("--param", action="append", default=[], help="EventClusterer parameter, name=value")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--fit-weights", action="store_true", help="refit the link-score weights (prints them)")
+    args = ap.parse_args()
+    if args.fit_weights:
+        print(json.dumps(fit_weights(not args.no_analysers), indent=1))
+        raise SystemExit(0)
+    if args.profile_only:
+        for name in FILES:
+            t = time.perf_counter()
+            docs, profiles = load(name, analysers=not args.no_analysers)
+            print(f"{name}: {len(profiles)} profiles in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+        raise SystemExit(0)
+    params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.param)}
+    sets = datasets(not args.no_analysers)
+    results: dict[str, Any] = {}
+    for name, (docs, profiles, level) in sets.items():
+        row = {"level": level, "storyline": run_storyline(docs, profiles, level, params)}
+        if args.baselines:
+            row["tfidf_agglomerative"] = run_agglomerative(docs, tfidf_matrix(docs), level, 0.85)
+            row["use_agglomerative"] = run_agglomerative(docs, use_matrix(profiles), level, 0.45)
+        results[name] = row
+        cells = "  ".join(f"{k}: F1 {v['bcubed']['f1']:.3f} (P {v['bcubed']['precision']:.3f} R {v['bcubed']['recall']:.3f}, {v['clusters']}/{v['gold_clusters']})" for k, v in row.items() if k != "level")
+        print(f"{name:13s} {level:5s} {cells}", flush=True)
+    if args.orders:
+        docs, profiles, level = sets["all4_stream"]
+        f1s = []
+        for seed in range(args.orders):
+            order = np.random.default_rng(seed).permutation(len(docs))
+            r = run_storyline([docs[i] for i in order], [profiles[i] for i in order], level, params)
+            f1s.append(r["bcubed"]["f1"])
+        results["orders"] = {"f1": f1s, "spread": round(max(f1s) - min(f1s), 4)}
+        print(f"arrival orders: F1 {['%.3f' % f for f in f1s]} spread {max(f1s) - min(f1s):.3f}")
+    if args.json:
+        print(json.dumps(results, indent=1))

@@ -1,0 +1,93 @@
+"""Core speed benchmark: profiling throughput on one core, compare throughput, peak memory.
+
+    .venv/bin/python benchmarks/bench_core.py [--articles 200] [--json]
+
+Articles: real texts from ../shared/data/semeval2022-task8 cut to ~1,800 characters (the dev data's
+mean) when ../shared is there; otherwise the bundled samples, repeated (and the output says so).
+Runs in one process with one BLAS thread, so the numbers are per core.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2022-task8" / "dev_pairs.jsonl"
+
+
+def load_articles(n: int, length: int = 1800):  # type: ignore[no-untyped-def]
+    from storyline.ingest import iter_articles
+    from storyline.types import Article
+
+    if SHARED.exists():
+        out, seen = [], set()
+        with SHARED.open(encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                for k in ("1", "2"):
+                    text = row.get("text" + k) or ""
+                    if len(text) < length or text in seen:
+                        continue
+                    seen.add(text)
+                    out.append(Article.from_text(row.get("title" + k) or "", text[:length], language_hint=row["lang" + k]))
+                if len(out) >= n:
+                    return out[:n], f"{SHARED} (cut to {length} chars)"
+        return out, f"{SHARED} (cut to {length} chars)"
+    samples = Path(__file__).resolve().parents[1] / "storyline" / "samples"
+    base = [a for a in iter_articles([samples]) if isinstance(a, Article)]
+    return (base * (n // max(1, len(base)) + 1))[:n], f"bundled samples (../shared not found), {samples}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from storyline.analyse.profile import Profiler
+    from storyline.scorer import PairScorer
+
+    articles, origin = load_articles(args.articles)
+    mean_chars = sum(len(a.text) for a in articles) / max(1, len(articles))
+    results: dict[str, object] = {"articles": len(articles), "mean_chars": round(mean_chars), "data": origin}
+
+    profiler = Profiler()
+    profiler.profile(articles[0])  # load every model once, outside the timing
+    for name, switches in (
+        ("embedding_only", dict(entities=False, places=False, dates=False, numbers=False)),
+        ("all_analysis", {}),
+    ):
+        p = Profiler(encoder=profiler.encoder, **switches)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        profiles = [p.profile(a) for a in articles]
+        seconds = time.perf_counter() - started
+        results[f"profile_{name}_articles_per_second"] = round(len(articles) / seconds, 1)
+        results[f"profile_{name}_ms_per_article"] = round(1000 * seconds / len(articles), 1)
+
+    scorer = PairScorer.load()
+    pairs = [(profiles[i % len(profiles)], profiles[(i * 7 + 3) % len(profiles)]) for i in range(args.pairs)]
+    scorer.score(*pairs[0])
+    started = time.perf_counter()
+    for a, b in pairs:
+        scorer.score(a, b)
+    seconds = time.perf_counter() - started
+    results["compare_pairs_per_second"] = round(len(pairs) / seconds, 1)
+    results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for key, value in results.items():
+            print(f"{key:45s} {value}")
+
+
+if __name__ == "__main__":
+    main()

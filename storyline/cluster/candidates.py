@@ -1,0 +1,157 @@
+"""Cheap candidate stage: which few events could a new article belong to?
+
+Two blocking signals, both cheap and both pure reads at query time:
+
+* :class:`CentroidIndex` — nearest event centroids by cosine, brute force over
+  a numpy matrix, switching to an HNSW index (hnswlib) once there are more than
+  ``ann_after`` events; results are filtered by a time window.
+* :class:`MinHashBands` — locality-sensitive hashing over the profile's MinHash
+  signature (``Profile.shingles``), so near-duplicates always meet.
+
+>>> import numpy as np
+>>> index = CentroidIndex(dim=3)
+>>> index.upsert(0, np.array([1.0, 0.0, 0.0], dtype=np.float32), day=10)
+>>> index.upsert(1, np.array([0.0, 1.0, 0.0], dtype=np.float32), day=10)
+>>> index.query(np.array([0.9, 0.1, 0.0], dtype=np.float32), k=1, day=12, window=5)
+[(0, 0.9)]
+>>> index.query(np.array([0.9, 0.1, 0.0], dtype=np.float32), k=1, day=40, window=5)
+[]
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+
+class CentroidIndex:
+    """Event centroids with their day range, searchable by cosine within a time window.
+
+    ``day`` values are proleptic ordinals (``date.toordinal()``) or None when unknown;
+    an event or a query with no known day is never excluded by the window.
+    """
+
+    def __init__(self, dim: int = 512, ann_after: int = 3000) -> None:
+        self.dim = dim
+        self.ann_after = ann_after
+        self._vectors = np.zeros((0, dim), dtype=np.float32)
+        self._first = np.zeros(0, dtype=np.float64)  # nan = unknown
+        self._last = np.zeros(0, dtype=np.float64)
+        self._alive = np.zeros(0, dtype=bool)
+        self._ann = None  # hnswlib.Index once large
+
+    def __len__(self) -> int:
+        return int(self._alive.sum())
+
+    def upsert(self, slot: int, vector: np.ndarray, *, day: int | None) -> None:
+        """Set (or update) the centroid of event ``slot`` and widen its day range with ``day``."""
+        if slot >= len(self._vectors):
+            grow = max(slot + 1, 2 * len(self._vectors), 64)
+            self._vectors = _resize(self._vectors, (grow, self.dim), 0.0)
+            self._first = _resize(self._first, (grow,), np.nan)
+            self._last = _resize(self._last, (grow,), np.nan)
+            self._alive = _resize(self._alive, (grow,), False)
+        self._vectors[slot] = vector
+        self._alive[slot] = True
+        if day is not None:
+            self._first[slot] = day if np.isnan(self._first[slot]) else min(self._first[slot], day)
+            self._last[slot] = day if np.isnan(self._last[slot]) else max(self._last[slot], day)
+        if self._ann is None and len(self) > self.ann_after:
+            self._build_ann()
+        elif self._ann is not None:
+            self._ann_add([slot])
+
+    def remove(self, slot: int) -> None:
+        """Forget event ``slot`` (after it was merged into another)."""
+        self._alive[slot] = False
+        if self._ann is not None:
+            try:
+                self._ann.mark_deleted(slot)
+            except RuntimeError:  # already deleted
+                pass
+
+    def query(self, vector: np.ndarray, *, k: int, day: int | None, window: float, floor: float = -1.0) -> list[tuple[int, float]]:
+        """Up to ``k`` (slot, cosine) of live events within ``window`` days of ``day``, best first."""
+        if not len(self):
+            return []
+        if self._ann is not None:
+            n = min(len(self), max(4 * k, 50))
+            self._ann.set_ef(max(n, 64))
+            labels, distances = self._ann.knn_query(vector.reshape(1, -1), k=n)
+            slots = labels[0].astype(np.int64)
+            sims = 1.0 - distances[0]
+        else:
+            slots = np.flatnonzero(self._alive)
+            sims = self._vectors[slots] @ vector
+        keep = sims >= floor
+        if day is not None:
+            first, last = self._first[slots], self._last[slots]
+            unknown = np.isnan(first)
+            inside = (day >= first - window) & (day <= last + window)
+            keep &= unknown | inside
+        slots, sims = slots[keep], sims[keep]
+        order = np.argsort(-sims, kind="stable")[:k]
+        return [(int(slots[i]), round(float(sims[i]), 6)) for i in order]
+
+    def _build_ann(self) -> None:
+        import hnswlib
+
+        self._ann = hnswlib.Index(space="ip", dim=self.dim)
+        self._ann.init_index(max_elements=max(1024, 2 * len(self._vectors)), ef_construction=100, M=16, random_seed=1)
+        self._ann.set_num_threads(1)
+        self._ann_add(np.flatnonzero(self._alive).tolist())
+
+    def _ann_add(self, slots: Iterable[int]) -> None:
+        assert self._ann is not None
+        slots = list(slots)
+        need = max(slots) + 1 if slots else 0
+        if need > self._ann.get_max_elements():
+            self._ann.resize_index(max(need, 2 * self._ann.get_max_elements()))
+        self._ann.add_items(self._vectors[slots], np.asarray(slots, dtype=np.int64))
+
+
+def _resize(arr: np.ndarray, shape: tuple[int, ...], fill: object) -> np.ndarray:
+    out = np.full(shape, fill, dtype=arr.dtype)
+    out[: len(arr)] = arr
+    return out
+
+
+class MinHashBands:
+    """Banded LSH over MinHash signatures: items sharing any band are candidates.
+
+    With 64 permutations in 16 bands of 4 rows, pairs with Jaccard ≥ 0.5 meet
+    with probability > 0.6 per band… > 0.99 overall; pairs below 0.2 rarely do.
+
+    >>> from storyline.analyse.profile import minhash_signature
+    >>> bands = MinHashBands()
+    >>> bands.add("a", minhash_signature("The quick brown fox jumps over the lazy dog near the bank of the river."))
+    >>> bands.query(minhash_signature("The quick brown fox jumps over the lazy dog near the bank of the river!"))
+    ['a']
+    """
+
+    def __init__(self, rows: int = 4) -> None:
+        self.rows = rows
+        self._buckets: dict[tuple[int, tuple[int, ...]], list[str]] = {}
+        self._signatures: dict[str, tuple[int, ...]] = {}
+
+    def _keys(self, signature: tuple[int, ...]) -> list[tuple[int, tuple[int, ...]]]:
+        r = self.rows
+        return [(b, tuple(signature[b * r : (b + 1) * r])) for b in range(len(signature) // r)]
+
+    def add(self, item: str, signature: tuple[int, ...]) -> None:
+        self._signatures[item] = tuple(signature)
+        for key in self._keys(signature):
+            self._buckets.setdefault(key, []).append(item)
+
+    def query(self, signature: tuple[int, ...], min_jaccard: float = 0.0) -> list[str]:
+        """Items sharing a band with ``signature`` whose estimated Jaccard is at least ``min_jaccard``."""
+        from storyline.analyse.profile import jaccard_estimate
+
+        found: dict[str, None] = {}
+        for key in self._keys(signature):
+            for item in self._buckets.get(key, ()):
+                found.setdefault(item, None)
+        if min_jaccard > 0:
+            return [i for i in found if jaccard_estimate(signature, self._signatures[i]) >= min_jaccard]
+        return list(found)

@@ -1,0 +1,424 @@
+"""Online event clustering: each profile joins an existing event or opens a new one, at once.
+
+Two stages per article:
+
+1. **Candidates** (cheap): the nearest event centroids by embedding cosine
+   within a time window (:class:`~storyline.cluster.candidates.CentroidIndex`),
+   plus the events of any MinHash near-duplicate
+   (:class:`~storyline.cluster.candidates.MinHashBands`).
+2. **Judgement** (on those few): the link score
+   (:func:`~storyline.cluster.features.link_score`) of the article against a
+   few representative members of each candidate event — the ones closest to
+   it — not only against the centroid.
+
+The article joins the best event scoring at least ``threshold``; other
+candidates scoring at least ``merge_threshold`` are merged into it (merges are
+recorded in ``merges_``). Near-duplicates and translations found on the way
+are recorded in ``copies_`` (a :class:`CopyGraph`).
+
+>>> from storyline.cluster.events import EventClusterer
+>>> from storyline.cluster.testing import toy_profile
+>>> model = EventClusterer()
+>>> a = model.learn_one(toy_profile("q1", [1, 0, 0], "Quake hits Kabul", names="Kabul Afghanistan"))
+>>> b = model.learn_one(toy_profile("q2", [0.98, 0.2, 0], "Kabul quake kills dozens", names="Kabul Afghanistan"))
+>>> c = model.learn_one(toy_profile("m1", [0, 1, 0], "Stocks fall in Tokyo", names="Tokyo Nikkei"))
+>>> a == b != c, len(model.events_)
+(True, 2)
+>>> model.predict_one(toy_profile("m2", [0.1, 0.99, 0], "Tokyo stocks slide", names="Tokyo Nikkei")) == c
+True
+>>> model  # doctest: +ELLIPSIS
+EventClusterer(threshold=0.5, ...)
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from storyline.cluster.candidates import CentroidIndex, MinHashBands
+from storyline.cluster.features import Digest, event_score, event_terms, link_features, link_terms
+from storyline.errors import invalid_parameter
+from storyline.types import Profile
+
+
+def key_vector(profile: Profile) -> np.ndarray:
+    """The vector events are blocked on: lead passage + document mean, re-normalised."""
+    v = profile.lead_vector.astype(np.float32) + profile.document_vector.astype(np.float32)
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else v
+
+
+@dataclass
+class EventState:
+    """One event as the clusterer holds it (learned state; read it, don't change it)."""
+
+    event_id: str
+    slot: int
+    members: list[str] = field(default_factory=list)  # article ids, in arrival order
+    representatives: list[Digest] = field(default_factory=list)
+    vector_sum: np.ndarray | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+    languages: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
+    headline: str = ""
+    name_df: dict[int, dict[str, int]] = field(default_factory=dict)  # script -> name -> members naming it
+    script_counts: dict[int, int] = field(default_factory=dict)
+
+    def add(self, digest: Digest, *, representatives: int, source: str | None = None) -> None:
+        """Add one member (the clusterer calls this; also used to build events from gold labels)."""
+        p = digest.profile
+        self.members.append(p.article_id)
+        self.representatives.append(digest)
+        if len(self.representatives) > representatives:
+            del self.representatives[representatives // 2]  # keep the first few and the latest
+        v = key_vector(p)
+        self.vector_sum = v.copy() if self.vector_sum is None else self.vector_sum + v
+        if digest.day:
+            self.first_day = min(self.first_day, digest.day) if self.first_day else digest.day
+            self.last_day = max(self.last_day, digest.day) if self.last_day else digest.day
+        self.languages[p.language] = self.languages.get(p.language, 0) + 1
+        if source:
+            self.sources[source] = self.sources.get(source, 0) + 1
+        if not self.headline:
+            self.headline = p.title
+        self.script_counts[digest.script] = self.script_counts.get(digest.script, 0) + 1
+        df = self.name_df.setdefault(digest.script, {})
+        for name in digest.names:
+            df[name] = df.get(name, 0) + 1
+
+    def absorb(self, other: EventState, *, representatives: int) -> None:
+        """Take over all members of ``other`` (a merge)."""
+        self.members.extend(other.members)
+        room = representatives - len(self.representatives)
+        self.representatives.extend(other.representatives[: max(room, 1)])
+        del self.representatives[representatives:]
+        if other.vector_sum is not None:
+            self.vector_sum = other.vector_sum if self.vector_sum is None else self.vector_sum + other.vector_sum
+        for d in (other.first_day, other.last_day):
+            if d:
+                self.first_day = min(self.first_day, d) if self.first_day else d
+                self.last_day = max(self.last_day, d) if self.last_day else d
+        for table, extra in ((self.languages, other.languages), (self.sources, other.sources), (self.script_counts, other.script_counts)):
+            for k, n in extra.items():
+                table[k] = table.get(k, 0) + n
+        for script, names in other.name_df.items():
+            df = self.name_df.setdefault(script, {})
+            for name, n in names.items():
+                df[name] = df.get(name, 0) + n
+
+    def terms(self, digest: Digest, vector: np.ndarray, compare: int) -> tuple[dict[str, float], list[tuple[Digest, dict[str, float]]]]:
+        """The article–event score's inputs for ``digest`` (with ``vector = key_vector(profile)``),
+        and the raw pair features against the closest representatives."""
+        reps = self.representatives
+        closeness = np.array([float(key_vector(r.profile) @ vector) for r in reps])
+        chosen = [reps[i] for i in np.argsort(-closeness, kind="stable")[:compare]]
+        pairs = [(r, link_features(digest, r)) for r in chosen]
+        scored = sorted((link_terms(f) for _, f in pairs), key=lambda t: -(t["title_score"] + t["lead_passage_score"] + 2 * t["diagonal_score"]))
+        terms = event_terms(
+            digest,
+            scored[:2],
+            float(self.centroid @ vector),
+            self.name_df.get(digest.script, {}),
+            self.script_counts.get(digest.script, 0),
+            len(self.members),
+        )
+        return terms, pairs
+
+    @property
+    def n_articles(self) -> int:
+        return len(self.members)
+
+    @property
+    def centroid(self) -> np.ndarray:
+        assert self.vector_sum is not None
+        norm = float(np.linalg.norm(self.vector_sum))
+        return self.vector_sum / norm if norm > 0 else self.vector_sum
+
+
+class CopyGraph:
+    """Which article is a near-duplicate or a translation of which.
+
+    Edges point from the copy to the original (the earlier-published one, or
+    the earlier-seen one when dates are unknown).
+
+    >>> g = CopyGraph()
+    >>> g.add("b", "a", "translation", 0.91)
+    >>> g.add("c", "a", "near_duplicate", 0.74)
+    >>> g.original_of("b"), sorted(g.copies_of("a")), g.independent(["a", "b", "c", "d"])
+    ('a', ['b', 'c'], 2)
+    """
+
+    def __init__(self) -> None:
+        self.edges: list[tuple[str, str, str, float]] = []  # (copy, original, kind, score)
+        self._parent: dict[str, str] = {}
+
+    def add(self, copy: str, original: str, kind: str, score: float) -> None:
+        self.edges.append((copy, original, kind, round(float(score), 4)))
+        self._parent.setdefault(copy, original)
+
+    def original_of(self, article_id: str) -> str:
+        seen = {article_id}
+        while article_id in self._parent and self._parent[article_id] not in seen:
+            article_id = self._parent[article_id]
+            seen.add(article_id)
+        return article_id
+
+    def copies_of(self, article_id: str) -> list[str]:
+        return [c for c, o, _, _ in self.edges if o == article_id]
+
+    def independent(self, article_ids: Iterable[str]) -> int:
+        """How many of ``article_ids`` are independent reports (not copies of one another)."""
+        return len({self.original_of(a) for a in article_ids})
+
+    def __len__(self) -> int:
+        return len(self.edges)
+
+
+class EventClusterer:
+    """Assigns profiles to events online (river-style ``learn_one`` / ``predict_one``).
+
+    Parameters
+    ----------
+    threshold:
+        Minimum link score ([0, 1]) for an article to join an existing event.
+    merge_threshold:
+        Another candidate event that the article links to at least this strongly is
+        merged into the chosen one.
+    window_days:
+        Candidate events must have a member within this many days of the article
+        (when both have a known day).
+    candidates:
+        How many nearest events the judgement stage looks at.
+    candidate_floor:
+        Minimum centroid cosine for an event to be a candidate at all.
+    representatives:
+        Member profiles kept per event for the judgement (half the first ones, half the latest).
+    compare:
+        How many of those (the closest to the article) are scored.
+    duplicate_threshold:
+        MinHash Jaccard from which two same-language articles are near-duplicates.
+    translation_threshold:
+        Ordered sentence-alignment score from which two articles in different languages are translations.
+    ann_after:
+        Switch the centroid search from brute force to an HNSW index above this many events.
+    weights:
+        Article–event score weights (``None``: the built-in :data:`~storyline.cluster.features.EVENT_WEIGHTS`).
+    """
+
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        merge_threshold: float = 0.6,
+        window_days: float = 30.0,
+        candidates: int = 8,
+        candidate_floor: float = 0.2,
+        representatives: int = 6,
+        compare: int = 3,
+        duplicate_threshold: float = 0.5,
+        translation_threshold: float = 0.6,
+        ann_after: int = 3000,
+        weights: dict[str, float] | None = None,
+    ) -> None:
+        self.threshold = threshold
+        self.merge_threshold = merge_threshold
+        self.window_days = window_days
+        self.candidates = candidates
+        self.candidate_floor = candidate_floor
+        self.representatives = representatives
+        self.compare = compare
+        self.duplicate_threshold = duplicate_threshold
+        self.translation_threshold = translation_threshold
+        self.ann_after = ann_after
+        self.weights = weights
+
+    # -- sklearn/river conventions -------------------------------------------------
+
+    def _get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in inspect.signature(type(self).__init__).parameters if name != "self"}
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters, as given."""
+        return self._get_params()
+
+    def clone(self, **changes: Any) -> EventClusterer:
+        """A new, unfitted clusterer with the same parameters (and ``changes``)."""
+        return type(self)(**{**self._get_params(), **changes})
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self._get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def _validate(self) -> None:
+        owner = type(self).__name__
+        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise invalid_parameter(name, owner, "a float in the range [0, 1]", value)
+        for name in ("candidates", "representatives", "compare", "ann_after"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise invalid_parameter(name, owner, "an int in the range [1, inf)", value)
+        if not isinstance(self.window_days, (int, float)) or self.window_days < 0:
+            raise invalid_parameter("window_days", owner, "a float in the range [0, inf)", self.window_days)
+        if not isinstance(self.candidate_floor, (int, float)) or not -1.0 <= self.candidate_floor <= 1.0:
+            raise invalid_parameter("candidate_floor", owner, "a float in the range [-1, 1]", self.candidate_floor)
+
+    def _init_state(self) -> None:
+        self._validate()
+        self.events_: dict[str, EventState] = {}
+        self.assignments_: dict[str, str] = {}
+        self.merges_: list[tuple[str, str, float]] = []  # (absorbed, into, score)
+        self.copies_ = CopyGraph()
+        self.n_seen_ = 0
+        self._slots: dict[int, str] = {}
+        self._next_slot = 0
+        self._index = CentroidIndex(ann_after=self.ann_after)
+        self._bands = MinHashBands()
+
+    @property
+    def _fitted(self) -> bool:
+        return hasattr(self, "events_")
+
+    # -- the two verbs ------------------------------------------------------------
+
+    def predict_one(self, profile: Profile) -> str | None:
+        """The event ``profile`` would join, or None if it would open a new one. Changes nothing."""
+        if not self._fitted:
+            return None
+        if profile.article_id in self.assignments_:
+            return self.assignments_[profile.article_id]
+        scored = self._judge(Digest(profile))
+        if scored and scored[0][1] >= self.threshold:
+            return scored[0][0]
+        return None
+
+    def learn_one(self, profile: Profile, *, source: str | None = None) -> str:
+        """Put ``profile`` into the best event (or a new one) and return that event's id.
+
+        ``source`` (outlet or feed name) feeds the per-event source counts. Learning the
+        same article twice returns its event and changes nothing.
+        """
+        if not self._fitted:
+            self._init_state()
+        if profile.article_id in self.assignments_:
+            return self.assignments_[profile.article_id]
+        digest = Digest(profile)
+        scored = self._judge(digest)
+        self._record_copies(digest, scored)
+        if scored and scored[0][1] >= self.threshold:
+            event_id = scored[0][0]
+            for other, score, _ in scored[1:]:
+                if score >= self.merge_threshold and other in self.events_ and other != event_id:
+                    self._merge(other, event_id, score)
+        else:
+            event_id = self._open_event(profile.article_id)
+        self._add_member(self.events_[event_id], digest, source)
+        self.n_seen_ += 1
+        return event_id
+
+    def learn_many(self, profiles: Iterable[Profile]) -> Iterator[str]:
+        for profile in profiles:
+            yield self.learn_one(profile)
+
+    def cluster_many(self, profiles: Sequence[Profile]) -> list[str]:
+        """Cluster a batch: learn each profile in order, then report every article's *final*
+        event (after any merges). Returns one event id per profile, in input order."""
+        for profile in profiles:
+            self.learn_one(profile)
+        return [self.assignments_[p.article_id] for p in profiles]
+
+    # -- reading the state --------------------------------------------------------
+
+    def event_of(self, article_id: str) -> str | None:
+        return self.assignments_.get(article_id) if self._fitted else None
+
+    def summary(self, event_id: str) -> dict[str, Any]:
+        """Counts and dates of one event: articles, independent reports, sources, languages."""
+        ev = self.events_[event_id]
+        return {
+            "event_id": event_id,
+            "headline": ev.headline,
+            "n_articles": ev.n_articles,
+            "n_independent": self.copies_.independent(ev.members),
+            "n_sources": len(ev.sources) if ev.sources else None,
+            "languages": dict(sorted(ev.languages.items(), key=lambda kv: -kv[1])),
+            "first_day": ev.first_day.isoformat() if ev.first_day else None,
+            "last_day": ev.last_day.isoformat() if ev.last_day else None,
+            "members": list(ev.members),
+        }
+
+    # -- internals ---------------------------------------------------------------
+
+    def _candidates(self, digest: Digest) -> list[str]:
+        day = digest.day.toordinal() if digest.day else None
+        found = self._index.query(
+            key_vector(digest.profile), k=self.candidates, day=day, window=float(self.window_days), floor=self.candidate_floor
+        )
+        events = [self._slots[slot] for slot, _ in found]
+        if digest.profile.shingles:
+            for article_id in self._bands.query(digest.profile.shingles, min_jaccard=self.duplicate_threshold):
+                event_id = self.assignments_.get(article_id)
+                if event_id is not None and event_id not in events:
+                    events.append(event_id)
+        return events
+
+    def _judge(self, digest: Digest) -> list[tuple[str, float, list[tuple[Digest, dict[str, float]]]]]:
+        """Candidate events with their score, best first (ties: older event first)."""
+        vector = key_vector(digest.profile)
+        out = []
+        for event_id in self._candidates(digest):
+            terms, pairs = self.events_[event_id].terms(digest, vector, self.compare)
+            out.append((event_id, event_score(terms, self.weights), pairs))
+        out.sort(key=lambda t: (-t[1], self.events_[t[0]].slot))
+        return out
+
+    def _record_copies(self, digest: Digest, scored: list[tuple[str, float, list[tuple[Digest, dict[str, float]]]]]) -> None:
+        p = digest.profile
+        for _, _, pairs in scored:
+            for rep, f in pairs:
+                q = rep.profile
+                kind = None
+                if p.language == q.language and f["minhash_score"] >= self.duplicate_threshold:
+                    kind, score = "near_duplicate", f["minhash_score"]
+                elif p.language != q.language and f["diagonal_score"] >= self.translation_threshold and f["aligned50_fraction"] >= 0.8:
+                    kind, score = "translation", f["diagonal_score"]
+                if kind is None:
+                    continue
+                if p.published_at and q.published_at and p.published_at < q.published_at:
+                    self.copies_.add(q.article_id, p.article_id, kind, score)
+                else:
+                    self.copies_.add(p.article_id, q.article_id, kind, score)
+                return
+
+    def _open_event(self, article_id: str) -> str:
+        slot = self._next_slot
+        self._next_slot += 1
+        event_id = f"e{slot:06d}-{article_id[:8]}"
+        self.events_[event_id] = EventState(event_id=event_id, slot=slot)
+        self._slots[slot] = event_id
+        return event_id
+
+    def _add_member(self, ev: EventState, digest: Digest, source: str | None) -> None:
+        p = digest.profile
+        ev.add(digest, representatives=self.representatives, source=source)
+        self.assignments_[p.article_id] = ev.event_id
+        for d in (ev.first_day, ev.last_day):
+            self._index.upsert(ev.slot, ev.centroid, day=d.toordinal() if d else None)
+        if p.shingles:
+            self._bands.add(p.article_id, p.shingles)
+
+    def _merge(self, absorbed_id: str, into_id: str, score: float) -> None:
+        src, dst = self.events_.pop(absorbed_id), self.events_[into_id]
+        for article_id in src.members:
+            self.assignments_[article_id] = into_id
+        dst.absorb(src, representatives=self.representatives)
+        self._index.remove(src.slot)
+        del self._slots[src.slot]
+        for d in (dst.first_day, dst.last_day):
+            self._index.upsert(dst.slot, dst.centroid, day=d.toordinal() if d else None)
+        self.merges_.append((absorbed_id, into_id, round(float(score), 4)))

@@ -1,0 +1,358 @@
+"""Link features: how strongly one article belongs with another, for event clustering.
+
+Built on :mod:`storyline.similarity` (embedding and surface features) plus two
+cheap signals that separate *different events of the same kind* (two
+earthquakes, two rehab check-ins): the names both articles use and the years
+and dates they are about. Names come from the entity analyser when the
+profile has entities, else from capitalised words (Latin, Cyrillic, Greek
+scripts) — a fallback that needs no model.
+
+>>> from storyline.cluster.features import name_keys_from_text
+>>> sorted(name_keys_from_text(["Gen. Mark Milley met Taliban envoys in Doha.", "Then Milley left."]))
+['doha', 'mark', 'milley', 'taliban']
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from storyline.analyse.profile import jaccard_estimate
+from storyline.types import Profile
+
+_WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+_COMMON = {
+    # capitalised for grammar, not names: weekdays, months, titles, sentence glue (en es it nl de fr)
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december mr mrs ms dr gen sen rep president minister the a an in on "
+    "at of for and but if as it he she they we i this that these those there his her their its our new "
+    "el la los las un una en de del por para con lo il le gli di da per che een het van voor op met der die "
+    "das und ein eine des dem im les du pour avec est sur au aux et ce cette"
+}
+_CASELESS = {"zh", "ja", "ko", "th", "ar", "fa", "he", "hi"}
+_COMMON = {w for chunk in _COMMON for w in chunk.split()}
+
+
+def name_keys_from_text(sentences: list[str] | tuple[str, ...]) -> set[str]:
+    """Lower-cased capitalised words that are not sentence-initial (a cheap proxy for names)."""
+    return set(name_counts_from_text(sentences))
+
+
+def name_counts_from_text(sentences: list[str] | tuple[str, ...]) -> dict[str, int]:
+    """:func:`name_keys_from_text` with how often each occurs."""
+    keys: dict[str, int] = {}
+    for sentence in sentences:
+        words = _WORD.findall(sentence)
+        for k, word in enumerate(words):
+            if k == 0 or len(word) < 3 or not word[0].isupper():
+                continue
+            low = word.lower()
+            if low in _COMMON:
+                continue
+            key = low.strip("'’-")
+            keys[key] = keys.get(key, 0) + 1
+    return keys
+
+
+def name_counts(profile: Profile) -> dict[str, int]:
+    """Name keys of a profile with their counts: entity keys when the entity analyser ran, else capitalised words."""
+    if profile.entities:
+        counts: dict[str, int] = {}
+        for m in profile.entities:
+            if m.label in ("PER", "ORG", "LOC", "MISC"):
+                key = (m.key or m.text).lower()
+                if key:
+                    counts[key] = counts.get(key, 0) + 1
+        return counts
+    if profile.language in _CASELESS:
+        return {}  # capitalised words in zh/ja/ko text are boilerplate (site names), not the story's names
+    return name_counts_from_text([profile.title, *profile.sentences])
+
+
+def name_keys(profile: Profile) -> frozenset[str]:
+    """The set of :func:`name_counts`."""
+    return frozenset(name_counts(profile))
+
+
+def salient_names(counts: dict[str, int], k: int = 3) -> tuple[str, ...]:
+    """The ``k`` most frequent names (ties: first seen first), each seen at least twice when possible.
+
+    >>> salient_names({"oscars": 3, "academy": 1, "jackman": 4, "sydney": 2})
+    ('jackman', 'oscars', 'sydney')
+    """
+    order = sorted(counts, key=lambda n: -counts[n])
+    repeated = [n for n in order if counts[n] >= 2]
+    return tuple((repeated or order)[:k])
+
+
+def years(profile: Profile) -> frozenset[int]:
+    """Years the text mentions (plus those of extracted dates)."""
+    found = {int(y) for s in profile.sentences for y in _YEAR.findall(s)}
+    found.update(d.value.year for d in profile.dates)
+    return frozenset(found)
+
+
+def digit_set(profile: Profile) -> frozenset[str]:
+    """Numbers written in the text (any script's digits, separators dropped): they survive translation.
+
+    >>> from storyline.cluster.testing import toy_profile
+    >>> sorted(digit_set(toy_profile("x", [1.0], "Paiement", text="Il a payé 2,500 euros le 16 novembre 2020.")))
+    ['16', '2020', '2500']
+    """
+    found = set()
+    for sentence in profile.sentences:
+        for m in _NUMBER.finditer(sentence):
+            digits = "".join(str(int(ch)) for ch in m.group() if ch.isdigit())
+            if len(digits) >= 2:
+                found.add(digits.lstrip("0") or "0")
+    return frozenset(found)
+
+
+def event_day(profile: Profile) -> date | None:
+    """The day the article is about: the extracted event date when the dates analyser ran, else publication."""
+    if profile.dates:
+        try:
+            from storyline.analyse.dates import date_of_event
+
+            return date_of_event(list(profile.dates), profile.published_at)
+        except ImportError:  # pragma: no cover - dates analyser not installed
+            pass
+    return profile.published_at.date() if profile.published_at else None
+
+
+class Digest:
+    """What the link features need from one profile, computed once per article."""
+
+    __slots__ = ("profile", "names", "salient", "years", "day", "script", "digits")
+
+    def __init__(self, profile: Profile) -> None:
+        from storyline.similarity import _SCRIPTS
+
+        self.profile = profile
+        counts = name_counts(profile)
+        self.names = frozenset(counts)
+        self.salient = salient_names(counts)
+        self.digits = digit_set(profile)
+        self.years = years(profile)
+        self.day = event_day(profile)
+        self.script = _SCRIPTS.get(profile.language, 9) if not profile.entities else -1
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits = state
+
+
+LINK_FEATURES: tuple[str, ...] = (
+    "lead_passage_score",
+    "title_score",
+    "document_score",
+    "align_mean_score",
+    "top5_pair_score",
+    "diagonal_score",
+    "aligned50_fraction",
+    "minhash_score",
+    "name_score",
+    "name_shared_log",
+    "names_comparable",
+    "salient_score",
+    "digit_score",
+    "digits_comparable",
+    "sentence_ratio",
+    "year_conflict",
+    "day_gap_log",
+    "day_known",
+)
+
+
+def _cos(u: np.ndarray, v: np.ndarray) -> float:
+    return float(u @ v)
+
+
+def link_features(a: Digest, b: Digest) -> dict[str, float]:
+    """Symmetric features of one article pair for the link score."""
+    from storyline.similarity import similarity_matrix
+
+    pa, pb = a.profile, b.profile
+    sim = similarity_matrix(pa, pb)
+    row_best, col_best = sim.max(axis=1), sim.max(axis=0)
+    flat = np.sort(sim, axis=None)[::-1]
+    na, nb = sim.shape
+    diag = float(np.mean([sim[i, min(nb - 1, round(i * nb / na))] for i in range(na)]))
+    comparable = a.script == b.script and bool(a.names) and bool(b.names)
+    shared = len(a.names & b.names) if comparable else 0
+    union = len(a.names | b.names) if comparable else 0
+    salient = 0.0
+    if comparable and a.salient and b.salient:
+        salient = (len(set(a.salient) & b.names) / len(a.salient) + len(set(b.salient) & a.names) / len(b.salient)) / 2
+    digits_ok = len(a.digits) >= 3 and len(b.digits) >= 3
+    digit_score = len(a.digits & b.digits) / (len(a.digits | b.digits) + 2) if digits_ok else 0.0
+    sa, sb = len(pa.sentences), len(pb.sentences)
+    year_conflict = 0.0
+    if a.years and b.years and not (a.years & b.years):
+        year_conflict = 1.0
+    gap = abs((a.day - b.day).days) if a.day and b.day else None
+    return {
+        "lead_passage_score": _cos(pa.lead_vector, pb.lead_vector),
+        "title_score": _cos(pa.title_vector, pb.title_vector),
+        "document_score": _cos(pa.document_vector, pb.document_vector),
+        "align_mean_score": float(row_best.mean() + col_best.mean()) / 2,
+        "top5_pair_score": float(flat[: max(1, min(5, flat.size))].mean()),
+        "diagonal_score": diag,
+        "aligned50_fraction": float(((row_best > 0.5).mean() + (col_best > 0.5).mean()) / 2),
+        "minhash_score": jaccard_estimate(pa.shingles, pb.shingles),
+        "name_score": shared / (union + 3) if union else 0.0,  # shrunk: two short name lists prove little
+        "name_shared_log": math.log1p(shared),
+        "names_comparable": float(comparable),
+        "salient_score": salient,
+        "digit_score": digit_score,
+        "digits_comparable": float(digits_ok),
+        "sentence_ratio": min(sa, sb) / max(1, sa, sb),
+        "year_conflict": year_conflict,
+        "day_gap_log": math.log1p(gap) if gap is not None else 0.0,
+        "day_known": float(gap is not None),
+    }
+
+
+def feature_vector(a: Digest, b: Digest) -> np.ndarray:
+    f = link_features(a, b)
+    return np.array([f[k] for k in LINK_FEATURES], dtype=np.float64)
+
+
+LINK_TERMS: tuple[str, ...] = (
+    "lead_passage_score",
+    "title_score",
+    "diagonal_score",
+    "align_mean_score",
+    "minhash_score",
+    "name_evidence",
+    "name_shared_evidence",
+    "salient_evidence",
+    "digit_evidence",
+    "sentence_ratio",
+    "day_gap_excess",
+    "year_conflict",
+)
+"""The inputs of the link score (derived from :func:`link_features`)."""
+
+LINK_WEIGHTS: dict[str, float] = {
+    "bias": -3.352,
+    "lead_passage_score": -2.219,
+    "title_score": 4.649,
+    "diagonal_score": 11.669,
+    "align_mean_score": -6.115,
+    "minhash_score": 8.342,
+    "name_evidence": 7.233,
+    "name_shared_evidence": 1.417,
+    "day_gap_excess": -0.899,
+    "year_conflict": 0.19,
+}
+"""Logistic weights of the link score: fitted once on pooled dev pairs (see docs/clustering.md)."""
+
+
+def link_terms(f: dict[str, float]) -> dict[str, float]:
+    """The link score's inputs from raw link features: name evidence only where names are comparable,
+    the day gap only beyond three days."""
+    comparable = f["names_comparable"]
+    gap = f["day_gap_log"] * f["day_known"]
+    return {
+        "lead_passage_score": f["lead_passage_score"],
+        "title_score": f["title_score"],
+        "diagonal_score": f["diagonal_score"],
+        "align_mean_score": f["align_mean_score"],
+        "minhash_score": f["minhash_score"],
+        "name_evidence": comparable * (f["name_score"] - 0.1),
+        "name_shared_evidence": comparable * f["name_shared_log"],
+        "salient_evidence": comparable * (f["salient_score"] - 0.5),
+        "digit_evidence": f["digits_comparable"] * (f["digit_score"] - 0.15),
+        "sentence_ratio": f["sentence_ratio"],
+        "day_gap_excess": max(gap - math.log1p(3), 0.0),
+        "year_conflict": f["year_conflict"],
+    }
+
+
+def link_score(f: dict[str, float], weights: dict[str, float] | None = None) -> float:
+    """Probability-like [0, 1] score that two articles report the same event.
+
+    >>> f = {"lead_passage_score": 0.9, "title_score": 0.9, "document_score": 0.9, "align_mean_score": 0.8,
+    ...      "top5_pair_score": 0.9, "diagonal_score": 0.8, "aligned50_fraction": 1.0, "minhash_score": 0.0,
+    ...      "name_score": 0.5, "name_shared_log": 1.6, "names_comparable": 1.0, "salient_score": 1.0, "year_conflict": 0.0,
+    ...      "digit_score": 0.5, "digits_comparable": 1.0, "sentence_ratio": 1.0,
+    ...      "day_gap_log": 0.0, "day_known": 1.0}
+    >>> link_score(f) > 0.9 > 0.1 > link_score(dict(f, lead_passage_score=0.2, title_score=0.1,
+    ...     diagonal_score=0.1, align_mean_score=0.2, name_score=0.0, name_shared_log=0.0))
+    True
+    """
+    w = LINK_WEIGHTS if weights is None else weights
+    terms = link_terms(f)
+    z = w.get("bias", 0.0) + sum(w.get(k, 0.0) * v for k, v in terms.items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+EVENT_TERMS: tuple[str, ...] = LINK_TERMS + ("centroid_score", "event_names_covered", "article_names_covered", "event_size_log")
+"""Inputs of the article–event score: the link terms averaged over the closest members, plus event-level terms."""
+
+EVENT_WEIGHTS: dict[str, float] = {
+    "bias": -6.153,
+    "lead_passage_score": 1.015,
+    "title_score": 3.97,
+    "diagonal_score": 2.263,
+    "align_mean_score": -0.922,
+    "minhash_score": 4.214,
+    "name_evidence": 6.51,
+    "name_shared_evidence": 0.658,
+    "salient_evidence": -0.963,
+    "digit_evidence": 9.673,
+    "sentence_ratio": -0.173,
+    "day_gap_excess": -0.592,
+    "year_conflict": -0.927,
+    "centroid_score": 2.05,
+    "event_names_covered": 1.359,
+    "article_names_covered": 1.319,
+    "event_size_log": 0.177,
+}
+"""Logistic weights of the article–event score, fitted once on the four dev clustering files pooled
+(online-like rows, each file weighted equally); refit with ``benchmarks/bench_cluster.py --fit-weights``."""
+
+
+def event_terms(
+    digest: Digest,
+    pair_terms: list[dict[str, float]],
+    centroid_score: float,
+    name_df: dict[str, int],
+    n_same_script: int,
+    n_members: int,
+) -> dict[str, float]:
+    """The article–event score's inputs.
+
+    ``pair_terms`` are :func:`link_terms` against the closest members; ``name_df`` counts in how many
+    members *of the article's script* each name occurs (``n_same_script`` of them).
+    """
+    out = {k: float(np.mean([t[k] for t in pair_terms])) for k in LINK_TERMS}
+    out["centroid_score"] = centroid_score
+    covered = covering = 0.0
+    if digest.names and n_same_script and name_df:
+        top = [n for n in sorted(name_df, key=lambda n: -name_df[n]) if name_df[n] >= max(2, 0.5 * n_same_script)][:3]
+        if not top:
+            top = sorted(name_df, key=lambda n: -name_df[n])[:2]
+        covered = sum(n in digest.names for n in top) / len(top) - 0.5
+        if digest.salient:
+            covering = sum(n in name_df for n in digest.salient) / len(digest.salient) - 0.5
+    out["event_names_covered"] = covered
+    out["article_names_covered"] = covering
+    out["event_size_log"] = math.log1p(n_members)
+    return out
+
+
+def event_score(terms: dict[str, float], weights: dict[str, float] | None = None) -> float:
+    """Probability-like [0, 1] score that an article belongs to an event."""
+    w = EVENT_WEIGHTS if weights is None else weights
+    z = w.get("bias", 0.0) + sum(w.get(k, 0.0) * v for k, v in terms.items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

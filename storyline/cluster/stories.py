@@ -1,0 +1,160 @@
+"""Stories: events linked over longer windows (days to months) by shared names, places and embeddings.
+
+The 2018 and 2020 rounds of US–Taliban talks are two *events* of one *story*.
+:class:`StoryLinker` reads the events an :class:`~storyline.cluster.events.EventClusterer`
+holds and links each to the best earlier story, river-style.
+
+>>> from storyline.cluster.events import EventClusterer
+>>> from storyline.cluster.testing import toy_profile
+>>> events = EventClusterer()
+>>> docs = [([1, 0.0], "2018-07-23", "First talks. Envoy Khalilzad met the Taliban in Doha."),
+...         ([1, 0.3], "2020-02-29", "Deal signed. In Doha the Taliban and Khalilzad signed a deal."),
+...         ([0, 1.0], "2020-03-01", "Markets slide. The Nikkei fell in Tokyo on Monday.")]
+>>> for i, (vec, day, text) in enumerate(docs):
+...     _ = events.learn_one(toy_profile(f"a{i}", vec, text.split(".")[0], text=text, day=day))
+>>> linker = StoryLinker()
+>>> stories = linker.link_many(events)
+>>> len(events.events_), len(set(stories.values()))
+(3, 2)
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from storyline.errors import invalid_parameter
+
+
+@dataclass
+class StoryState:
+    """One story: its events and what they share (learned state)."""
+
+    story_id: str
+    events: list[str] = field(default_factory=list)
+    vector_sum: np.ndarray | None = None
+    names: dict[str, int] = field(default_factory=dict)  # name -> events naming it
+    first_day: date | None = None
+    last_day: date | None = None
+
+    @property
+    def centroid(self) -> np.ndarray:
+        assert self.vector_sum is not None
+        norm = float(np.linalg.norm(self.vector_sum))
+        return self.vector_sum / norm if norm > 0 else self.vector_sum
+
+
+def _event_names(event: Any, k: int = 8) -> set[str]:
+    """Names that at least a third of the event's members use (all scripts), top ``k``."""
+    counts: dict[str, int] = {}
+    for table in event.name_df.values():
+        for name, n in table.items():
+            counts[name] = counts.get(name, 0) + n
+    n_members = max(1, len(event.members))
+    keep = [n for n in sorted(counts, key=lambda n: -counts[n]) if counts[n] >= max(1, n_members / 3)]
+    return set(keep[:k])
+
+
+class StoryLinker:
+    """Links events into stories.
+
+    Parameters
+    ----------
+    threshold:
+        Minimum story score (mean of centroid cosine and name overlap) to join a story.
+    window_days:
+        A story accepts events up to this many days before its first or after its last event.
+    name_weight:
+        Weight of the name overlap in the score (the centroid cosine gets the rest).
+    """
+
+    def __init__(self, threshold: float = 0.45, window_days: float = 730.0, name_weight: float = 0.5) -> None:
+        self.threshold = threshold
+        self.window_days = window_days
+        self.name_weight = name_weight
+
+    def _get_params(self) -> dict[str, Any]:
+        return {n: getattr(self, n) for n in inspect.signature(type(self).__init__).parameters if n != "self"}
+
+    def clone(self, **changes: Any) -> StoryLinker:
+        return type(self)(**{**self._get_params(), **changes})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self._get_params().items())})"
+
+    def _init_state(self) -> None:
+        owner = type(self).__name__
+        for name in ("threshold", "name_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise invalid_parameter(name, owner, "a float in the range [0, 1]", value)
+        if not isinstance(self.window_days, (int, float)) or self.window_days < 0:
+            raise invalid_parameter("window_days", owner, "a float in the range [0, inf)", self.window_days)
+        self.stories_: dict[str, StoryState] = {}
+        self.assignments_: dict[str, str] = {}
+
+    def score(self, event: Any, story: StoryState) -> float:
+        """How well ``event`` (an :class:`~storyline.cluster.events.EventState`) fits ``story``; 0 outside the window."""
+        if event.first_day and story.first_day and story.last_day:
+            if event.first_day.toordinal() > story.last_day.toordinal() + self.window_days:
+                return 0.0
+            if event.last_day and event.last_day.toordinal() < story.first_day.toordinal() - self.window_days:
+                return 0.0
+        cos = float(event.centroid @ story.centroid)
+        names = _event_names(event)
+        overlap = len(names & set(story.names)) / max(1, min(len(names), len(story.names))) if names and story.names else 0.0
+        return (1 - self.name_weight) * cos + self.name_weight * overlap
+
+    def _best(self, event: Any) -> tuple[str | None, float]:
+        best, best_score = None, -1.0
+        for story_id, story in self.stories_.items():
+            s = self.score(event, story)
+            if s > best_score:
+                best, best_score = story_id, s
+        return best, best_score
+
+    def predict_one(self, event: Any) -> str | None:
+        """The story ``event`` would join, or None. Changes nothing."""
+        if not hasattr(self, "stories_"):
+            return None
+        if event.event_id in self.assignments_:
+            return self.assignments_[event.event_id]
+        best, s = self._best(event)
+        return best if best is not None and s >= self.threshold else None
+
+    def learn_one(self, event: Any) -> str:
+        """Link ``event`` to the best story (or start one) and return the story id."""
+        if not hasattr(self, "stories_"):
+            self._init_state()
+        if event.event_id in self.assignments_:
+            return self.assignments_[event.event_id]
+        best, s = self._best(event)
+        if best is None or s < self.threshold:
+            best = f"s{len(self.stories_):06d}-{event.event_id.split('-')[-1]}"
+            self.stories_[best] = StoryState(story_id=best)
+        story = self.stories_[best]
+        story.events.append(event.event_id)
+        story.vector_sum = event.centroid.copy() if story.vector_sum is None else story.vector_sum + event.centroid
+        for name in _event_names(event):
+            story.names[name] = story.names.get(name, 0) + 1
+        for d in (event.first_day, event.last_day):
+            if d:
+                story.first_day = min(story.first_day, d) if story.first_day else d
+                story.last_day = max(story.last_day, d) if story.last_day else d
+        self.assignments_[event.event_id] = best
+        return best
+
+    def link_many(self, clusterer: Any) -> dict[str, str]:
+        """Link every event of ``clusterer`` (oldest first): ``{event_id: story_id}``."""
+        events = sorted(clusterer.events_.values(), key=lambda e: (e.first_day or date.max, e.slot))
+        return {e.event_id: self.learn_one(e) for e in events}
+
+    def timeline(self, story_id: str, clusterer: Any) -> list[dict[str, Any]]:
+        """The story's events in date order: id, first/last day, headline, article count."""
+        story = self.stories_[story_id]
+        rows = [clusterer.summary(e) for e in story.events if e in clusterer.events_]
+        return sorted(rows, key=lambda r: (r["first_day"] or "9999", r["event_id"]))

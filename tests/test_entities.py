@@ -1,0 +1,69 @@
+"""Entity extraction, grouping and alignment on invented sentences."""
+
+import pytest
+
+from storyline.analyse.entities import EntityExtractor, align_entities, extract_entities, group_mentions
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return EntityExtractor()
+
+
+SENTENCES = {
+    "en": "General Mark Milley met Taliban negotiators in Doha, where US envoy Zalmay Khalilzad joined them.",
+    "fr": "Le général Mark Milley a rencontré les talibans à Doha avec l'émissaire Zalmay Khalilzad.",
+    "es": "El general Mark Milley se reunió con los talibanes en Doha junto al enviado Zalmay Khalilzad.",
+    "ru": "Генерал Марк Милли встретился с представителями Талибана в Дохе вместе с Залмаем Халилзадом.",
+    "zh": "美国将军马克·米利在多哈会见了塔利班代表，美国特使扎尔梅·哈利勒扎德也在场。",
+    "de": "General Mark Milley traf sich in Doha mit Vertretern der Taliban und dem Sondergesandten Zalmay Khalilzad.",
+    "ar": "التقى الجنرال مارك ميلي ممثلي طالبان في الدوحة بحضور المبعوث زلماي خليل زاد.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SENTENCES))
+def test_key_entities_per_language(extractor, lang):
+    text = SENTENCES[lang]
+    mentions = extractor.extract(text, lang)
+    by_key = {m.key.split()[-1]: m for m in mentions if m.key}
+    assert "mili" in by_key and by_key["mili"].label == "PER"
+    assert "taliban" in by_key and by_key["taliban"].label == "ORG"
+    assert "daha" in by_key and by_key["daha"].label == "LOC"
+    assert any(m.label == "PER" and "hlil" in m.key or "halilsad" in m.key for m in mentions)
+    for m in mentions:
+        assert text[m.start:m.end] == m.text
+
+
+def test_turkish_fallback_finds_gazetteer_entities(extractor):
+    mentions = extractor.extract("ABD temsilcisi General Mark Milley, Katar'da Taliban ile görüştü.", "tr")
+    labels = {(m.key, m.label) for m in mentions}
+    assert ("taliban", "ORG") in labels and ("mak mili", "PER") in labels
+
+
+def test_group_mt_noisy_paragraph(extractor):
+    text = ("US General Mark Millie met Taliban officials in Qatar. Later General Mark Mill said the talks went well. "
+            "The general, Millay, then flew to Kabul. Zalmay Khalilzad was there too, and Khalilzad spoke briefly.")
+    groups = group_mentions([m for m in extractor.extract(text, "en") if m.label == "PER"])
+    texts = [sorted({m.text for m in g}) for g in groups]
+    milley = next(g for g in texts if "Mark Millie" in g)
+    assert {"Mark Millie", "Mark Mill", "Millay"} <= set(milley)
+    assert any({"Zalmay Khalilzad", "Khalilzad"} <= set(g) for g in texts)
+
+
+def test_align_across_scripts_and_guard_miller(extractor):
+    en = extractor.extract("General Mark Milley met the Taliban in Doha. Milley later flew to Kabul.", "en")
+    zh = extractor.extract("马克·米利将军在多哈会见了塔利班。米莉随后前往喀布尔。", "zh")
+    matches = {m.name: m for m in align_entities(en, zh)}
+    assert matches["Mark Milley"].b and matches["Mark Milley"].match_score >= 0.8
+    assert matches["Taliban"].b
+    other = extractor.extract("General Scott Miller met the Taliban in Doha.", "en")
+    result = align_entities(en, other)
+    milley = next(m for m in result if m.name == "Mark Milley")
+    assert milley.b == ()
+    assert any(m.name == "Scott Miller" and m.a == () for m in result)
+
+
+def test_long_text_is_truncated():
+    text = "Mark Milley met the Taliban. " * 2000
+    mentions = extract_entities(text, "ar")
+    assert max(m.end for m in mentions) <= 20_000

@@ -1,0 +1,129 @@
+"""clean_text: boilerplate lines, tweet signatures, glued words, idempotence."""
+
+from __future__ import annotations
+
+import pytest
+
+from storyline.ingest import clean_text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share on Facebook",
+        "Share this article",
+        "Related Articles",
+        "Read more",
+        "Read more: Storm cuts power on Kessa",
+        "Back to top",
+        "Back to top button",
+        "Advertisement",
+        "Subscribe to our newsletter",
+        "Follow us on Twitter",
+        "We use cookies to improve your experience on our site.",
+        "Click here to read the full report",
+        "© 2021 Harbour News. All rights reserved.",
+        "Copyright 2021 Harbour News",
+        "https://harbour.example/ferry",
+        "www.harbour.example",
+        "Auf Facebook teilen",
+        "Lesen Sie auch: Sturm auf Kessa",
+        "Anzeige",
+        "Partager sur Facebook",
+        "Lire aussi : La tempête prive l'île d'électricité",
+        "Publicité",
+        "Compartir en Facebook",
+        "Noticias relacionadas",
+        "Publicidad",
+        "分享到：",
+        "相关阅读",
+        "责任编辑：李明",
+        "【责任编辑】",
+        "اقرأ أيضا: العاصفة تقطع الكهرباء",
+        "تابعونا على تويتر",
+        "Читайте также: Шторм оставил остров без света",
+        "Поделиться",
+    ],
+)
+def test_boilerplate_lines_are_dropped(line: str) -> None:
+    text = f"The ferry resumed on Tuesday.\n{line}\nPassengers queued early."
+    assert clean_text(text) == "The ferry resumed on Tuesday.\nPassengers queued early."
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Copyright law was debated in parliament on Tuesday.",
+        "Share prices rose after the ferry company reported profits.",
+        "分享经济在港口城市发展迅速。",
+        "编辑部发表声明，感谢读者支持。",
+        "Related talks will continue next week, the mayor said.",
+        "Follow-up inspections are planned for March.",
+        "The advertisement campaign cost 2 million euros.",
+        "Read the statement in full on the council's website, she said.",
+    ],
+)
+def test_real_sentences_are_kept(line: str) -> None:
+    assert clean_text(line) == line
+
+
+def test_tweet_signatures() -> None:
+    text = (
+        "Boats are running again to Kessa. Thanks to the crews… https://t.co/Xy12AbCdEf – Mayor Ilse Varga (@MayorVargaPL) 1612872000000\n"
+        "Storm is over. pic.twitter.com/AbCdEf123 — Harbour Office (@HarbourOffice) February 9, 2021\n"
+        "— Port Lindow (@PortLindow) 9 février 2021\n"
+        "Contact the desk at news@harbour.example (@HarbourNews is our account)."
+    )
+    assert clean_text(text) == (
+        "Boats are running again to Kessa. Thanks to the crews…\n"
+        "Storm is over.\n"
+        "Contact the desk at news@harbour.example (@HarbourNews is our account)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Negotiators met in Doha , amid signs of progress.", "Negotiators met in Doha, amid signs of progress."),
+        ("in the war-torn country.It was the first meeting.", "in the war-torn country. It was the first meeting."),
+        ("The mayor spoke on Tuesday.The crews worked all night.", "The mayor spoke on Tuesday. The crews worked all night."),
+        ("a permanent ceasefire, ”Pompeo said.", "a permanent ceasefire,” Pompeo said."),
+        ("в стране.Это было первое заседание.", "в стране. Это было первое заседание."),
+        ("U.S. troops", "U.S. troops"),
+        ("U.S.Army units", "U.S.Army units"),
+        ("growth of 4.5 percent", "growth of 4.5 percent"),
+        ("see www.harbour.example/News.Html now", "see www.harbour.example/News.Html now"),
+        ("write to desk@harbour.Example", "write to desk@harbour.Example"),
+        ("e.g.The list", "e.g.The list"),
+        ("Mr.Smith arrived", "Mr.Smith arrived"),
+        ("1 , 2 and 3", "1, 2 and 3"),
+    ],
+)
+def test_glued_word_repair_is_conservative(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+def test_section_names_above_the_title_are_dropped_only_at_the_top() -> None:
+    assert clean_text("Asia PacificPeacePolitics\n\nTitle here\n\nBody.") == "Title here\n\nBody."
+    assert clean_text("WorldEurope\nTitle here\nBody.") == "Title here\nBody."
+    assert clean_text("Title here\nAsia PacificPeacePolitics\nBody.") == "Title here\nAsia PacificPeacePolitics\nBody."
+    assert clean_text("MacDonald\nBody text.") == "MacDonald\nBody text."
+    assert clean_text("Asia PacificPeacePolitics") == "Asia PacificPeacePolitics"
+
+
+def test_whitespace_is_normalised() -> None:
+    assert clean_text("  One\u00a0 two\t\tthree  \r\n\r\n\r\n\r\nFour\u2028Five\u200b ") == "One two three\n\nFour\nFive"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Read more\nRead more\nRead more",
+        "Asia PacificPeacePolitics\nWorldEurope\nTitle\nBody.",
+        "x.Yy.Zz a , b , c",
+        "Share\n\n\nAdvertisement\n\nText.It goes on , and on.",
+    ],
+)
+def test_clean_text_is_idempotent(text: str) -> None:
+    once = clean_text(text)
+    assert clean_text(once) == once
