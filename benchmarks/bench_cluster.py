@@ -45,7 +45,7 @@ def base_profiles(name: str, docs: list[GoldDoc], profiler: Profiler) -> list[Pr
     key = hashlib.blake2b("".join(d.article.article_id for d in docs).encode(), digest_size=6).hexdigest()
     path = CACHE / f"{name}.{key}.base.pkl"
     if path.exists():
-        return pickle.loads(path.read_bytes())
+        return [_upgrade(p) for p in pickle.loads(path.read_bytes())]
     CACHE.mkdir(parents=True, exist_ok=True)
     out = []
     started = time.perf_counter()
@@ -55,6 +55,19 @@ def base_profiles(name: str, docs: list[GoldDoc], profiler: Profiler) -> list[Pr
             print(f"  {name}: {i + 1}/{len(docs)} profiled ({(i + 1) / (time.perf_counter() - started):.1f}/s)", file=sys.stderr)
     path.write_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     return out
+
+
+def _upgrade(profile: Profile) -> Profile:
+    """A cached profile rebuilt with the current Profile fields (new fields get their defaults)."""
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(Profile)]
+    if hasattr(profile, names[-1]):
+        return profile
+    # pickled before `entity_groups` was added: slots state is positional, so values sit one field early
+    old = [n for n in names if n != "entity_groups"]
+    values = {old[i]: getattr(profile, names[i]) for i in range(len(old)) if hasattr(profile, names[i])}
+    return Profile(**values)
 
 
 def enrich(profile: Profile, article: Article, profiler: Profiler) -> Profile:
@@ -78,7 +91,10 @@ def enrich(profile: Profile, article: Article, profiler: Profiler) -> Profile:
         tm = profiler._entities(title_seg)
         mentions.extend(tm)
         places.extend(profiler._places(title_seg, tm))
-    return profile.replace(entities=tuple(mentions), places=tuple(places), dates=tuple(dates), numbers=tuple(numbers))
+    changes = {"entities": tuple(mentions), "places": tuple(places), "dates": tuple(dates), "numbers": tuple(numbers)}
+    if hasattr(profiler, "_group"):
+        changes["entity_groups"] = profiler._group(mentions)
+    return profile.replace(**changes)
 
 
 def load(name: str, *, analysers: bool = True) -> tuple[list[GoldDoc], list[Profile]]:
@@ -103,6 +119,9 @@ def _analyser_stamp(flags: dict[str, bool]) -> str:
     for m, on in flags.items():
         if on:
             h.update((ROOT / "storyline" / "analyse" / f"{m}.py").read_bytes())
+    for extra in ("names.py", "profile.py"):
+        if (ROOT / "storyline" / "analyse" / extra).exists():
+            h.update((ROOT / "storyline" / "analyse" / extra).read_bytes())
     return h.hexdigest()
 
 
@@ -135,6 +154,19 @@ def use_matrix(profiles: list[Profile]) -> np.ndarray:
     return np.stack([p.document_vector for p in profiles])
 
 
+TFIDF_THRESHOLD = 0.80  # cosine distance, average linkage; chosen by --sweep-baselines (best mean F1 over the files)
+USE_THRESHOLD = 0.30
+
+
+def sweep_baselines(sets: dict[str, Any]) -> None:
+    """Print mean F1 over the four files for a grid of agglomerative thresholds (one for all files)."""
+    for label, make in (("tfidf", lambda d, p: tfidf_matrix(d)), ("use", lambda d, p: use_matrix(p))):
+        mats = {n: make(d, p) for n, (d, p, _) in sets.items() if n in FILES}
+        for t in np.arange(0.15, 0.96, 0.05):
+            f1 = [run_agglomerative(sets[n][0], mats[n], sets[n][2], float(t))["bcubed"]["f1"] for n in mats]
+            print(f"{label} threshold {t:.2f}: " + " ".join(f"{x:.3f}" for x in f1) + f"  mean {np.mean(f1):.3f}")
+
+
 def datasets(analysers: bool) -> dict[str, tuple[list[GoldDoc], list[Profile], str]]:
     out = {name: (*load(name, analysers=analysers), level) for name, level in FILES.items()}
     docs = [d for name in FILES for d in out[name][0]]
@@ -148,12 +180,15 @@ def training_rows(docs: list[GoldDoc], profiles: list[Profile], *, neighbours: i
     order; for each, the candidates are the gold events of its nearest *earlier* neighbours, built
     from their earlier members only (as online); label = the article's own event."""
     from storyline.cluster.events import EventClusterer, EventState, key_vector
-    from storyline.cluster.features import EVENT_TERMS, Digest
+    from storyline.cluster.features import EVENT_TERMS, Digest, Vocabulary
 
     model = EventClusterer(**(params or {}))
     keys = np.stack([key_vector(p) for p in profiles])
     sims = keys @ keys.T
     digests = [Digest(p) for p in profiles]
+    vocabulary = Vocabulary()  # the whole file's document frequencies (online, the clusterer has the stream's so far)
+    for dg in digests:
+        vocabulary.add(dg.words)
     members: dict[str, list[int]] = {}
     for i, d in enumerate(docs):
         members.setdefault(d.event, []).append(i)
@@ -172,7 +207,7 @@ def training_rows(docs: list[GoldDoc], profiles: list[Profile], *, neighbours: i
             for k in sorted(members[event], key=lambda k: arrival[k]):
                 if arrival[k] < arrival[i]:
                     ev.add(digests[k], representatives=model.representatives)
-            terms, _ = ev.terms(digests[i], keys[i], model.compare)
+            terms, _ = ev.terms(digests[i], keys[i], model.compare, vocabulary)
             rows.append([terms[t] for t in EVENT_TERMS])
             labels.append(event == d.event)
     return np.array(rows), np.array(labels)
@@ -218,6 +253,7 @@ if __name__ == "__main__":
     ap.add_argument("--orders", type=int, default=0, help="random arrival orders of the concatenated stream")
     ap.add_argument("--param", action="append", default=[], help="EventClusterer parameter, name=value")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--sweep-baselines", action="store_true")
     ap.add_argument("--fit-weights", action="store_true", help="refit the link-score weights (prints them)")
     args = ap.parse_args()
     if args.fit_weights:
@@ -231,12 +267,15 @@ if __name__ == "__main__":
         raise SystemExit(0)
     params = {k: json.loads(v) for k, v in (p.split("=", 1) for p in args.param)}
     sets = datasets(not args.no_analysers)
+    if args.sweep_baselines:
+        sweep_baselines(sets)
+        raise SystemExit(0)
     results: dict[str, Any] = {}
     for name, (docs, profiles, level) in sets.items():
         row = {"level": level, "storyline": run_storyline(docs, profiles, level, params)}
         if args.baselines:
-            row["tfidf_agglomerative"] = run_agglomerative(docs, tfidf_matrix(docs), level, 0.85)
-            row["use_agglomerative"] = run_agglomerative(docs, use_matrix(profiles), level, 0.45)
+            row["tfidf_agglomerative"] = run_agglomerative(docs, tfidf_matrix(docs), level, TFIDF_THRESHOLD)
+            row["use_agglomerative"] = run_agglomerative(docs, use_matrix(profiles), level, USE_THRESHOLD)
         results[name] = row
         cells = "  ".join(f"{k}: F1 {v['bcubed']['f1']:.3f} (P {v['bcubed']['precision']:.3f} R {v['bcubed']['recall']:.3f}, {v['clusters']}/{v['gold_clusters']})" for k, v in row.items() if k != "level")
         print(f"{name:13s} {level:5s} {cells}", flush=True)

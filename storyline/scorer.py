@@ -156,12 +156,12 @@ def decide_verdict(
     the text, not the news); the rest from the predicted ``overall`` score,
     with a date gap of more than a week ruling out "same event".
     """
-    aligned = features.get("aligned70_fraction", 0.0)
-    diagonal = features.get("diagonal_score", 0.0)
+    monotone = features.get("monotone_score", 0.0)
+    aligned = features.get("aligned50_fraction", 0.0)
     ratio = features.get("sentence_ratio", 0.0)
-    if a.language != b.language and aligned >= 0.6 and diagonal >= 0.6 and ratio >= 0.5:
+    if a.language != b.language and monotone >= 0.6 and aligned >= 0.8 and ratio >= 0.6:
         return "translation"
-    if a.language == b.language and (features.get("minhash_score", 0.0) >= 0.5 or (aligned >= 0.9 and ratio >= 0.7)):
+    if a.language == b.language and (features.get("minhash_score", 0.0) >= 0.5 or (monotone >= 0.85 and ratio >= 0.7)):
         return "near_duplicate"
     overall = scores["overall"]
     far_apart = gap_days is not None and gap_days > 7

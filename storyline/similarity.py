@@ -46,6 +46,33 @@ def similarity_matrix(a: Profile, b: Profile) -> np.ndarray:
     return a.sentence_vectors @ b.sentence_vectors.T
 
 
+def monotone_alignment(sim: np.ndarray, floor: float = 0.3) -> tuple[float, int]:
+    """Best order-preserving one-to-one sentence alignment (dynamic programming, skips allowed).
+
+    Returns the mean similarity of the aligned pairs over the *shorter* side and
+    the number of pairs. Translations align in order; two reports of one event
+    reuse facts in any order. Pairs below ``floor`` are never aligned.
+
+    >>> monotone_alignment(np.array([[0.9, 0.1, 0.0], [0.1, 0.2, 0.8]]))
+    (0.85, 2)
+    """
+    na, nb = sim.shape
+    gain = np.where(sim >= floor, sim, 0.0)
+    best = np.zeros((na + 1, nb + 1))
+    count = np.zeros((na + 1, nb + 1), dtype=np.int64)
+    for i in range(1, na + 1):
+        for j in range(1, nb + 1):
+            take = best[i - 1, j - 1] + gain[i - 1, j - 1]
+            up, left = best[i - 1, j], best[i, j - 1]
+            if take >= up and take >= left and gain[i - 1, j - 1] > 0:
+                best[i, j], count[i, j] = take, count[i - 1, j - 1] + 1
+            elif up >= left:
+                best[i, j], count[i, j] = up, count[i - 1, j]
+            else:
+                best[i, j], count[i, j] = left, count[i, j - 1]
+    return round(float(best[na, nb]) / max(1, min(na, nb)), 6), int(count[na, nb])
+
+
 def embedding_features(a: Profile, b: Profile) -> dict[str, float]:
     """Cosines at several granularities and sentence-alignment statistics."""
     sim = similarity_matrix(a, b)
@@ -57,6 +84,7 @@ def embedding_features(a: Profile, b: Profile) -> dict[str, float]:
     # order-preserving alignment: sentence i of a against the sentence at the same relative position in b
     na, nb = sim.shape
     pos = [sim[i, min(nb - 1, round(i * nb / na))] for i in range(na)]
+    monotone, _ = monotone_alignment(sim[:40, :40])
     title_head = (
         float(a.title_vector @ _head(b)),
         float(b.title_vector @ _head(a)),
@@ -76,6 +104,7 @@ def embedding_features(a: Profile, b: Profile) -> dict[str, float]:
         "best_pair_score": float(flat[0]),
         "top5_pair_score": float(top.mean()),
         "diagonal_score": float(np.mean(pos)),
+        "monotone_score": monotone,
         "aligned70_fraction": float(((row_best > 0.7).mean() + (col_best > 0.7).mean()) / 2),
         "aligned50_fraction": float(((row_best > 0.5).mean() + (col_best > 0.5).mean()) / 2),
         "matrix_mean_score": float(sim.mean()),
@@ -100,17 +129,17 @@ def surface_features(a: Profile, b: Profile) -> dict[str, float]:
     }
 
 
-def _salient(p: Profile) -> list:  # type: ignore[type-arg]
-    return [m for m in p.entities if m.label in ("PER", "ORG", "LOC", "MISC")]
-
-
 def entity_matches(a: Profile, b: Profile) -> list[EntityMatch]:
     """Entities of ``a`` aligned with those of ``b`` across scripts (see :mod:`storyline.analyse.entities`)."""
     if not a.entities and not b.entities:
         return []
     from storyline.analyse.entities import align_entities
 
-    return list(align_entities(_salient(a), _salient(b)))
+    return list(align_entities(a.entities, b.entities, groups_a=_groups(a), groups_b=_groups(b)))
+
+
+def _groups(p: Profile) -> list[tuple]:  # type: ignore[type-arg]
+    return [tuple(p.entities[i] for i in group) for group in p.entity_groups] if p.entity_groups else []
 
 
 def entity_features(a: Profile, b: Profile, matches: Sequence[EntityMatch] | None = None) -> dict[str, float]:

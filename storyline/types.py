@@ -205,6 +205,7 @@ class Profile:
     sentence_vectors: np.ndarray
     lead_vector: np.ndarray
     entities: tuple[Mention, ...] = ()
+    entity_groups: tuple[tuple[int, ...], ...] = ()  # indices into entities: the name variants of one entity
     places: tuple[Place, ...] = ()
     dates: tuple[DateMention, ...] = ()
     numbers: tuple[NumberMention, ...] = ()

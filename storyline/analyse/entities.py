@@ -599,10 +599,38 @@ def _surname(m: Mention) -> str:
     return parts[-1] if parts else bare
 
 
-def align_entities(a: Sequence[Mention], b: Sequence[Mention], *, threshold: float = 0.8) -> list[EntityMatch]:
+@functools.lru_cache(maxsize=4096)
+def _entities_of(mentions: tuple[Mention, ...]) -> list[_Entity]:
+    """The grouped entities of one document's mentions (cached: a profile is compared many times)."""
+    return [_entity(g) for g in group_mentions(mentions)]
+
+
+_FIRST_SOUND = str.maketrans("kgqhcjzxsfpbvwdtlrnmyaeiou", "KKKKKJJJSFPPVVTTLRNMYAAAAA")
+
+
+def _blocks(e: _Entity) -> set[str]:
+    """Blocking keys for cross-document matching: the sound class of the first letter of each
+    name token (k/g/q/h/c share one class, j/z/x another …), so Khalilzad meets 哈利勒扎德 (halilsad)
+    and Milley meets 米利 without comparing every entity with every other."""
+    out: set[str] = set()
+    for m in e.mentions[:8]:
+        for token in (m.key or "").split():
+            out.add(token[:1].translate(_FIRST_SOUND) or "_")
+    return out or {"_"}
+
+
+def align_entities(
+    a: Sequence[Mention],
+    b: Sequence[Mention],
+    *,
+    threshold: float = 0.8,
+    groups_a: Sequence[tuple[Mention, ...]] = (),
+    groups_b: Sequence[tuple[Mention, ...]] = (),
+) -> list[EntityMatch]:
     """Match the entities of two documents, across scripts.
 
-    Each side is grouped with :func:`group_mentions`; groups are paired one
+    Each side is grouped with :func:`group_mentions` (or ``groups_a``/``groups_b``
+    when the caller grouped them already, as profiles do); groups are paired one
     to one, best score first, when the score reaches ``threshold`` (see
     :func:`_entity_similarity` for the surname guard). Unmatched *salient*
     groups (people and organisations, anything mentioned twice or by full
@@ -615,11 +643,17 @@ def align_entities(a: Sequence[Mention], b: Sequence[Mention], *, threshold: flo
     >>> [(m.name, m.a, m.b, m.reason) for m in align_entities(a, b)]
     [('Mark Milley', ('Mark Milley', 'Milley'), ('马克·米利', '米莉'), 'transliteration'), ('Taliban', ('Taliban',), ('塔利班',), 'transliteration'), ('Scott Miller', ('Scott Miller',), (), 'unmatched')]
     """
-    ea = [_entity(g) for g in group_mentions(a)]
-    eb = [_entity(g) for g in group_mentions(b)]
+    ea = [_entity(g) for g in groups_a] if groups_a else _entities_of(tuple(a))
+    eb = [_entity(g) for g in groups_b] if groups_b else _entities_of(tuple(b))
+    blocks: dict[str, list[int]] = {}
+    for j, y in enumerate(eb):
+        for block in _blocks(y):
+            blocks.setdefault(block, []).append(j)
     scored: list[tuple[float, int, int, str]] = []
     for i, x in enumerate(ea):
-        for j, y in enumerate(eb):
+        candidates = sorted({j for block in _blocks(x) for j in blocks.get(block, ())})
+        for j in candidates:
+            y = eb[j]
             score, reason = _entity_similarity(x, y)
             if score >= threshold:
                 scored.append((score, i, j, reason))

@@ -118,6 +118,7 @@ _NAME_DOTS = "·•‧・･∙⋅‐-"
 _TOKEN_SPLIT = re.compile(r"[\s" + re.escape(_NAME_DOTS) + r"_/]+")
 
 
+@functools.lru_cache(maxsize=65536)
 def script_of(text: str) -> str:
     """The main script of ``text``: "han", "cyrillic", "arabic", "greek", "latin" or "other".
 
@@ -141,6 +142,7 @@ def script_of(text: str) -> str:
     return max(counts, key=lambda k: counts[k])
 
 
+@functools.lru_cache(maxsize=65536)
 def strip_titles(surface: str, language: str = "") -> tuple[str, tuple[str, ...]]:
     """Split leading (and, in CJK, trailing) titles off a name.
 
@@ -201,6 +203,7 @@ def _split_tokens(text: str) -> list[str]:
     return [t for t in _TOKEN_SPLIT.split(text) if t]
 
 
+@functools.lru_cache(maxsize=65536)
 def romanize(surface: str, language: str = "", *, keep_titles: bool = False) -> str:
     """A lowercase ASCII form of a name: pinyin without tones for Chinese, anyascii otherwise.
 
@@ -312,7 +315,8 @@ def _ru_base(token: str) -> str:
     return token
 
 
-def _token_keys(surface: str, language: str) -> list[str]:
+@functools.lru_cache(maxsize=65536)
+def _token_keys(surface: str, language: str) -> tuple[str, ...]:
     text = unicodedata.normalize("NFC", surface)
     text, _ = strip_titles(text, language)
     keys: list[str] = []
@@ -326,9 +330,10 @@ def _token_keys(surface: str, language: str) -> list[str]:
         k = _latin_token_key(word)
         if k:
             keys.append(k)
-    return keys
+    return tuple(keys)
 
 
+@functools.lru_cache(maxsize=65536)
 def name_key(surface: str, language: str = "") -> str:
     """The phonetic key of a name (tokens joined by a space). See the module docstring.
 
@@ -433,6 +438,7 @@ def _is_abjad(language: str, surface: str) -> bool:
     return language in ABJAD_LANGUAGES or script_of(surface) in ("arabic", "hebrew")
 
 
+@functools.lru_cache(maxsize=65536)
 def name_similarity(a: str, la: str, b: str, lb: str) -> tuple[float, str]:
     """How likely two names denote the same entity, in [0, 1], with a short reason.
 
@@ -463,7 +469,7 @@ def name_similarity(a: str, la: str, b: str, lb: str) -> tuple[float, str]:
     ra, rb = romanize(a, la), romanize(b, lb)
     if ra and ra == rb:
         return 1.0, "same name"
-    ka, kb = _token_keys(a, la), _token_keys(b, lb)
+    ka, kb = list(_token_keys(a, la)), list(_token_keys(b, lb))
     if not ka or not kb:
         return 0.0, "no name"
     cross = script_of(a) != script_of(b)

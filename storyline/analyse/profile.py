@@ -78,6 +78,7 @@ class Profiler:
             title_mentions = [m for m in self._entities(title_seg)]
             mentions.extend(title_mentions)
             places.extend(self._places(title_seg, title_mentions))
+        entity_groups = self._group(mentions)
         return Profile(
             article_id=article.article_id,
             title=title,
@@ -88,6 +89,7 @@ class Profiler:
             lead_vector=vectors[1],
             sentence_vectors=vectors[2:],
             entities=tuple(mentions),
+            entity_groups=entity_groups,
             places=tuple(places),
             dates=tuple(dates),
             numbers=tuple(numbers),
@@ -106,6 +108,15 @@ class Profiler:
         from storyline.analyse.entities import extract_entities
 
         return [_shift(m, seg.start) for m in extract_entities(seg.text, seg.language)]
+
+    def _group(self, mentions: list[Mention]) -> tuple[tuple[int, ...], ...]:
+        """Which mentions name the same entity (done once here, so comparisons don't redo it)."""
+        if not mentions:
+            return ()
+        from storyline.analyse.entities import group_mentions
+
+        index = {id(m): i for i, m in enumerate(mentions)}
+        return tuple(tuple(index[id(m)] for m in group if id(m) in index) for group in group_mentions(mentions))
 
     def _places(self, seg: Segment, mentions: list[Mention]) -> list[Place]:
         if not self.places:

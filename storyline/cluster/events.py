@@ -6,10 +6,11 @@ Two stages per article:
    within a time window (:class:`~storyline.cluster.candidates.CentroidIndex`),
    plus the events of any MinHash near-duplicate
    (:class:`~storyline.cluster.candidates.MinHashBands`).
-2. **Judgement** (on those few): the link score
-   (:func:`~storyline.cluster.features.link_score`) of the article against a
-   few representative members of each candidate event — the ones closest to
-   it — not only against the centroid.
+2. **Judgement** (on those few): the article–event score
+   (:func:`~storyline.cluster.features.event_score`, a small logistic model)
+   over pair features against a few representative members of each candidate
+   event — the ones closest to it — plus event-level terms (centroid cosine,
+   the names most of the event's members use).
 
 The article joins the best event scoring at least ``threshold``; other
 candidates scoring at least ``merge_threshold`` are merged into it (merges are
@@ -40,7 +41,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from storyline.cluster.candidates import CentroidIndex, MinHashBands
-from storyline.cluster.features import Digest, event_score, event_terms, link_features, link_terms
+from storyline.cluster.features import Digest, Vocabulary, event_score, event_terms, link_features, link_terms
 from storyline.errors import invalid_parameter
 from storyline.types import Profile
 
@@ -111,13 +112,15 @@ class EventState:
             for name, n in names.items():
                 df[name] = df.get(name, 0) + n
 
-    def terms(self, digest: Digest, vector: np.ndarray, compare: int) -> tuple[dict[str, float], list[tuple[Digest, dict[str, float]]]]:
+    def terms(
+        self, digest: Digest, vector: np.ndarray, compare: int, vocabulary: Vocabulary | None = None
+    ) -> tuple[dict[str, float], list[tuple[Digest, dict[str, float]]]]:
         """The article–event score's inputs for ``digest`` (with ``vector = key_vector(profile)``),
         and the raw pair features against the closest representatives."""
         reps = self.representatives
         closeness = np.array([float(key_vector(r.profile) @ vector) for r in reps])
         chosen = [reps[i] for i in np.argsort(-closeness, kind="stable")[:compare]]
-        pairs = [(r, link_features(digest, r)) for r in chosen]
+        pairs = [(r, link_features(digest, r, vocabulary)) for r in chosen]
         scored = sorted((link_terms(f) for _, f in pairs), key=lambda t: -(t["title_score"] + t["lead_passage_score"] + 2 * t["diagonal_score"]))
         terms = event_terms(
             digest,
@@ -275,6 +278,7 @@ class EventClusterer:
         self.merges_: list[tuple[str, str, float]] = []  # (absorbed, into, score)
         self.copies_ = CopyGraph()
         self.n_seen_ = 0
+        self.vocabulary_ = Vocabulary()
         self._slots: dict[int, str] = {}
         self._next_slot = 0
         self._index = CentroidIndex(ann_after=self.ann_after)
@@ -308,6 +312,7 @@ class EventClusterer:
         if profile.article_id in self.assignments_:
             return self.assignments_[profile.article_id]
         digest = Digest(profile)
+        self.vocabulary_.add(digest.words)
         scored = self._judge(digest)
         self._record_copies(digest, scored)
         if scored and scored[0][1] >= self.threshold:
@@ -372,23 +377,36 @@ class EventClusterer:
         vector = key_vector(digest.profile)
         out = []
         for event_id in self._candidates(digest):
-            terms, pairs = self.events_[event_id].terms(digest, vector, self.compare)
-            out.append((event_id, event_score(terms, self.weights), pairs))
+            terms, pairs = self.events_[event_id].terms(digest, vector, self.compare, self.vocabulary_)
+            score = event_score(terms, self.weights)
+            if any(self._copy_kind(digest.profile, rep.profile, f) for rep, f in pairs):
+                score = max(score, 0.99)  # a copy or translation reports what its original reports
+            out.append((event_id, score, pairs))
         out.sort(key=lambda t: (-t[1], self.events_[t[0]].slot))
         return out
+
+    def _copy_kind(self, p: Profile, q: Profile, f: dict[str, float]) -> str | None:
+        """``near_duplicate`` / ``translation`` / None for two profiles and their link features."""
+        if p.language == q.language and f["minhash_score"] >= self.duplicate_threshold:
+            return "near_duplicate"
+        if (
+            p.language != q.language
+            and f["diagonal_score"] >= self.translation_threshold
+            and f["aligned50_fraction"] >= 0.8
+            and f["sentence_ratio"] >= 0.6
+        ):
+            return "translation"
+        return None
 
     def _record_copies(self, digest: Digest, scored: list[tuple[str, float, list[tuple[Digest, dict[str, float]]]]]) -> None:
         p = digest.profile
         for _, _, pairs in scored:
             for rep, f in pairs:
                 q = rep.profile
-                kind = None
-                if p.language == q.language and f["minhash_score"] >= self.duplicate_threshold:
-                    kind, score = "near_duplicate", f["minhash_score"]
-                elif p.language != q.language and f["diagonal_score"] >= self.translation_threshold and f["aligned50_fraction"] >= 0.8:
-                    kind, score = "translation", f["diagonal_score"]
+                kind = self._copy_kind(p, q, f)
                 if kind is None:
                     continue
+                score = f["minhash_score"] if kind == "near_duplicate" else f["diagonal_score"]
                 if p.published_at and q.published_at and p.published_at < q.published_at:
                     self.copies_.add(q.article_id, p.article_id, kind, score)
                 else:

@@ -69,6 +69,9 @@ def name_counts(profile: Profile) -> dict[str, int]:
                 key = (m.key or m.text).lower()
                 if key:
                     counts[key] = counts.get(key, 0) + 1
+                    last = key.split()[-1]
+                    if last != key and len(last) >= 3:  # "Gabriel Boric" is also "Boric"
+                        counts[last] = counts.get(last, 0) + 1
         return counts
     if profile.language in _CASELESS:
         return {}  # capitalised words in zh/ja/ko text are boilerplate (site names), not the story's names
@@ -126,10 +129,60 @@ def event_day(profile: Profile) -> date | None:
     return profile.published_at.date() if profile.published_at else None
 
 
+_TOKEN = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+")
+
+
+def word_counts(profile: Profile) -> dict[str, int]:
+    """Lower-cased words (3+ letters) of title and sentences; character bigrams for CJK runs."""
+    counts: dict[str, int] = {}
+    for text in (profile.title, *profile.sentences):
+        low = text.lower()
+        for run in _CJK.findall(low):
+            for i in range(len(run) - 1):
+                counts[run[i : i + 2]] = counts.get(run[i : i + 2], 0) + 1
+        for token in _TOKEN.findall(_CJK.sub(" ", low)):
+            counts[token] = counts.get(token, 0) + 1
+    return counts
+
+
+class Vocabulary:
+    """Document frequencies of words, learned online, for the lexical (TF-IDF) score.
+
+    >>> v = Vocabulary()
+    >>> v.add({"the": 3, "quake": 1}); v.add({"the": 2, "bank": 1})
+    >>> round(v.idf("the"), 3) < round(v.idf("quake"), 3)
+    True
+    """
+
+    def __init__(self) -> None:
+        self.df: dict[str, int] = {}
+        self.n_docs = 0
+
+    def add(self, words: dict[str, int]) -> None:
+        self.n_docs += 1
+        for w in words:
+            self.df[w] = self.df.get(w, 0) + 1
+
+    def idf(self, word: str) -> float:
+        return math.log((self.n_docs + 1) / (self.df.get(word, 0) + 1)) + 1.0
+
+    def lexical_score(self, a: dict[str, int], b: dict[str, int]) -> float:
+        """Cosine of sublinear-tf × idf vectors."""
+        if not a or not b:
+            return 0.0
+        wa = {t: (1 + math.log(c)) * self.idf(t) for t, c in a.items()}
+        wb = {t: (1 + math.log(c)) * self.idf(t) for t, c in b.items()}
+        dot = sum(v * wb[t] for t, v in wa.items() if t in wb)
+        na = math.sqrt(sum(v * v for v in wa.values()))
+        nb = math.sqrt(sum(v * v for v in wb.values()))
+        return dot / (na * nb) if na and nb else 0.0
+
+
 class Digest:
     """What the link features need from one profile, computed once per article."""
 
-    __slots__ = ("profile", "names", "salient", "years", "day", "script", "digits")
+    __slots__ = ("profile", "names", "salient", "years", "day", "script", "digits", "words")
 
     def __init__(self, profile: Profile) -> None:
         from storyline.similarity import _SCRIPTS
@@ -139,18 +192,21 @@ class Digest:
         self.names = frozenset(counts)
         self.salient = salient_names(counts)
         self.digits = digit_set(profile)
+        self.words = word_counts(profile)
         self.years = years(profile)
         self.day = event_day(profile)
         self.script = _SCRIPTS.get(profile.language, 9) if not profile.entities else -1
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits)
+        return (self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits, self.words)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits = state
+        self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits, self.words = state
 
 
 LINK_FEATURES: tuple[str, ...] = (
+    "lexical_score",
+    "lexical_comparable",
     "lead_passage_score",
     "title_score",
     "document_score",
@@ -176,8 +232,9 @@ def _cos(u: np.ndarray, v: np.ndarray) -> float:
     return float(u @ v)
 
 
-def link_features(a: Digest, b: Digest) -> dict[str, float]:
-    """Symmetric features of one article pair for the link score."""
+def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) -> dict[str, float]:
+    """Symmetric features of one article pair. ``vocabulary`` (document frequencies) enables
+    the lexical score, which is only computed for two articles in the same language."""
     from storyline.similarity import similarity_matrix
 
     pa, pb = a.profile, b.profile
@@ -199,7 +256,11 @@ def link_features(a: Digest, b: Digest) -> dict[str, float]:
     if a.years and b.years and not (a.years & b.years):
         year_conflict = 1.0
     gap = abs((a.day - b.day).days) if a.day and b.day else None
+    same_language = pa.language == pb.language and vocabulary is not None and vocabulary.n_docs >= 2
+    lexical = vocabulary.lexical_score(a.words, b.words) if same_language and vocabulary is not None else 0.0
     return {
+        "lexical_score": lexical,
+        "lexical_comparable": float(same_language),
         "lead_passage_score": _cos(pa.lead_vector, pb.lead_vector),
         "title_score": _cos(pa.title_vector, pb.title_vector),
         "document_score": _cos(pa.document_vector, pb.document_vector),
@@ -227,6 +288,7 @@ def feature_vector(a: Digest, b: Digest) -> np.ndarray:
 
 
 LINK_TERMS: tuple[str, ...] = (
+    "lexical_evidence",
     "lead_passage_score",
     "title_score",
     "diagonal_score",
@@ -242,27 +304,13 @@ LINK_TERMS: tuple[str, ...] = (
 )
 """The inputs of the link score (derived from :func:`link_features`)."""
 
-LINK_WEIGHTS: dict[str, float] = {
-    "bias": -3.352,
-    "lead_passage_score": -2.219,
-    "title_score": 4.649,
-    "diagonal_score": 11.669,
-    "align_mean_score": -6.115,
-    "minhash_score": 8.342,
-    "name_evidence": 7.233,
-    "name_shared_evidence": 1.417,
-    "day_gap_excess": -0.899,
-    "year_conflict": 0.19,
-}
-"""Logistic weights of the link score: fitted once on pooled dev pairs (see docs/clustering.md)."""
-
-
 def link_terms(f: dict[str, float]) -> dict[str, float]:
     """The link score's inputs from raw link features: name evidence only where names are comparable,
     the day gap only beyond three days."""
     comparable = f["names_comparable"]
     gap = f["day_gap_log"] * f["day_known"]
     return {
+        "lexical_evidence": f.get("lexical_comparable", 0.0) * (f.get("lexical_score", 0.0) - 0.2),
         "lead_passage_score": f["lead_passage_score"],
         "title_score": f["title_score"],
         "diagonal_score": f["diagonal_score"],
@@ -278,45 +326,28 @@ def link_terms(f: dict[str, float]) -> dict[str, float]:
     }
 
 
-def link_score(f: dict[str, float], weights: dict[str, float] | None = None) -> float:
-    """Probability-like [0, 1] score that two articles report the same event.
-
-    >>> f = {"lead_passage_score": 0.9, "title_score": 0.9, "document_score": 0.9, "align_mean_score": 0.8,
-    ...      "top5_pair_score": 0.9, "diagonal_score": 0.8, "aligned50_fraction": 1.0, "minhash_score": 0.0,
-    ...      "name_score": 0.5, "name_shared_log": 1.6, "names_comparable": 1.0, "salient_score": 1.0, "year_conflict": 0.0,
-    ...      "digit_score": 0.5, "digits_comparable": 1.0, "sentence_ratio": 1.0,
-    ...      "day_gap_log": 0.0, "day_known": 1.0}
-    >>> link_score(f) > 0.9 > 0.1 > link_score(dict(f, lead_passage_score=0.2, title_score=0.1,
-    ...     diagonal_score=0.1, align_mean_score=0.2, name_score=0.0, name_shared_log=0.0))
-    True
-    """
-    w = LINK_WEIGHTS if weights is None else weights
-    terms = link_terms(f)
-    z = w.get("bias", 0.0) + sum(w.get(k, 0.0) * v for k, v in terms.items())
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-
-
 EVENT_TERMS: tuple[str, ...] = LINK_TERMS + ("centroid_score", "event_names_covered", "article_names_covered", "event_size_log")
 """Inputs of the article–event score: the link terms averaged over the closest members, plus event-level terms."""
 
 EVENT_WEIGHTS: dict[str, float] = {
-    "bias": -6.153,
-    "lead_passage_score": 1.015,
-    "title_score": 3.97,
-    "diagonal_score": 2.263,
-    "align_mean_score": -0.922,
-    "minhash_score": 4.214,
-    "name_evidence": 6.51,
-    "name_shared_evidence": 0.658,
+    "bias": -5.597,
+    "lexical_evidence": 5.492,
+    "lead_passage_score": 0.038,
+    "title_score": 3.785,
+    "diagonal_score": 1.843,
+    "align_mean_score": -0.915,
+    "minhash_score": 3.588,
+    "name_evidence": 5.889,
+    "name_shared_evidence": 0.513,
     "salient_evidence": -0.963,
-    "digit_evidence": 9.673,
-    "sentence_ratio": -0.173,
-    "day_gap_excess": -0.592,
-    "year_conflict": -0.927,
-    "centroid_score": 2.05,
-    "event_names_covered": 1.359,
-    "article_names_covered": 1.319,
-    "event_size_log": 0.177,
+    "digit_evidence": 9.292,
+    "sentence_ratio": 0.312,
+    "day_gap_excess": -0.533,
+    "year_conflict": -0.967,
+    "centroid_score": 1.605,
+    "event_names_covered": 1.201,
+    "article_names_covered": 1.525,
+    "event_size_log": 0.261,
 }
 """Logistic weights of the article–event score, fitted once on the four dev clustering files pooled
 (online-like rows, each file weighted equally); refit with ``benchmarks/bench_cluster.py --fit-weights``."""

@@ -1,0 +1,166 @@
+"""Event clustering on short hand-written articles (profiled with the real encoder once per module)."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import datetime, timezone
+
+import pytest
+
+from storyline.cluster.evaluate import bcubed, clustering_report, parse_gold_date
+from storyline.cluster.events import EventClusterer
+from storyline.cluster.stories import StoryLinker
+from storyline.types import Article
+
+ARTICLES = {
+    # event A: an earthquake in Chile, early March 2024
+    "a1": ("en", "2024-03-04", "Strong earthquake shakes northern Chile",
+           "A magnitude 7.1 earthquake struck near Antofagasta in northern Chile on Monday, 4 March. "
+           "The Chilean emergency office ONEMI said 14 people were injured and 230 homes were damaged. "
+           "President Gabriel Boric flew to Antofagasta to visit the damaged neighbourhoods."),
+    "a1_es": ("es", "2024-03-04", "Fuerte terremoto sacude el norte de Chile",
+              "Un terremoto de magnitud 7.1 sacudió la zona de Antofagasta, en el norte de Chile, el lunes 4 de marzo. "
+              "La oficina de emergencias ONEMI dijo que 14 personas resultaron heridas y 230 viviendas sufrieron daños. "
+              "El presidente Gabriel Boric viajó a Antofagasta para visitar los barrios dañados."),
+    "a1_copy": ("en", "2024-03-04", "Strong earthquake shakes northern Chile",
+                "A magnitude 7.1 earthquake struck near Antofagasta in northern Chile on Monday, 4 March. "
+                "The Chilean emergency office ONEMI said 14 people were injured and 230 homes were damaged. "
+                "President Gabriel Boric flew to Antofagasta to visit the damaged neighbourhoods. (Reuters)"),
+    "a2": ("en", "2024-03-05", "Antofagasta counts damage after 7.1 quake",
+           "Residents of Antofagasta cleared rubble on Tuesday after the 7.1 earthquake that hit northern Chile. "
+           "ONEMI raised the number of injured to 14 and said 230 houses were damaged. "
+           "Boric promised emergency funds for the families who lost their homes."),
+    # event B: an earthquake in Japan, late June 2024 (same kind of event, different place, time, names)
+    "b1": ("en", "2024-06-20", "Earthquake hits Japan's Ishikawa coast",
+           "A magnitude 6.4 earthquake hit the Noto peninsula in Ishikawa, Japan, on Thursday, 20 June. "
+           "The Japan Meteorological Agency said there was no tsunami threat. "
+           "Prime Minister Fumio Kishida said 3 people were hurt in Wajima."),
+    "b2": ("en", "2024-06-21", "Noto peninsula shaken again",
+           "Wajima residents spent the night outside after a 6.4 quake shook the Noto peninsula in Ishikawa. "
+           "Kishida said the government was checking the Shika nuclear plant, which reported no problems. "
+           "Three people were injured, according to the Japan Meteorological Agency."),
+    "b2_de": ("de", "2024-06-21", "Noto-Halbinsel erneut erschüttert",
+              "Die Bewohner von Wajima verbrachten die Nacht im Freien, nachdem ein Beben der Stärke 6.4 die Noto-Halbinsel in Ishikawa erschüttert hatte. "
+              "Kishida sagte, die Regierung prüfe das Atomkraftwerk Shika, das keine Probleme meldete. "
+              "Drei Menschen wurden nach Angaben der japanischen Wetterbehörde verletzt."),
+    # event C: something else entirely
+    "c1": ("en", "2024-03-04", "Central bank holds rates",
+           "The European Central Bank kept its deposit rate at 4 percent on Thursday. "
+           "Christine Lagarde said inflation was falling but wages were still rising fast. "
+           "Markets in Frankfurt barely moved after the decision."),
+}
+
+
+def _article(key: str) -> Article:
+    lang, day, title, text = ARTICLES[key]
+    return Article.from_text(title, text, source=f"test:{key}", language_hint=lang,
+                             published_at=datetime.fromisoformat(day).replace(tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="module")
+def profiles():
+    from storyline.analyse.profile import Profiler
+
+    profiler = Profiler()
+    return {key: profiler.profile(_article(key)) for key in ARTICLES}
+
+
+ORDER = ["a1", "b1", "c1", "a2", "a1_es", "b2", "a1_copy", "b2_de"]
+
+
+def test_two_events_of_the_same_kind_are_separated(profiles):
+    model = EventClusterer()
+    events = dict(zip(ORDER, model.cluster_many([profiles[k] for k in ORDER])))
+    assert events["a1"] == events["a2"] == events["a1_es"] == events["a1_copy"]
+    assert events["b1"] == events["b2"] == events["b2_de"]
+    assert len({events["a1"], events["b1"], events["c1"]}) == 3
+
+
+def test_translation_joins_and_is_recorded(profiles):
+    model = EventClusterer()
+    a = model.learn_one(profiles["a1"])
+    assert model.learn_one(profiles["a1_es"]) == a
+    kinds = {(c, o): k for c, o, k, _ in model.copies_.edges}
+    assert kinds.get((profiles["a1_es"].article_id, profiles["a1"].article_id)) == "translation"
+
+
+def test_near_duplicate_is_recorded_and_not_independent(profiles):
+    model = EventClusterer()
+    a = model.learn_one(profiles["a1"], source="wire")
+    assert model.learn_one(profiles["a1_copy"], source="paper") == a
+    assert (profiles["a1_copy"].article_id, profiles["a1"].article_id, "near_duplicate") in {e[:3] for e in model.copies_.edges}
+    summary = model.summary(a)
+    assert summary["n_articles"] == 2 and summary["n_independent"] == 1 and summary["n_sources"] == 2
+
+
+def test_predict_one_is_pure(profiles):
+    model = EventClusterer()
+    for key in ("a1", "b1", "c1"):
+        model.learn_one(profiles[key])
+    before = pickle.dumps(model)
+    predicted = model.predict_one(profiles["a2"])
+    assert predicted == model.assignments_[profiles["a1"].article_id]
+    assert pickle.dumps(model) == before
+    assert model.predict_one(profiles["b2"]) == model.assignments_[profiles["b1"].article_id]
+    assert pickle.dumps(model) == before
+
+
+def test_predict_one_before_learning_is_none(profiles):
+    assert EventClusterer().predict_one(profiles["a1"]) is None
+
+
+def test_learn_one_does_not_change_its_input(profiles):
+    p = profiles["a2"]
+    before = pickle.dumps(p)
+    model = EventClusterer()
+    model.learn_one(profiles["a1"])
+    model.learn_one(p)
+    assert pickle.dumps(p) == before
+
+
+def test_learning_twice_is_idempotent(profiles):
+    model = EventClusterer()
+    e = model.learn_one(profiles["a1"])
+    assert model.learn_one(profiles["a1"]) == e
+    assert model.n_seen_ == 1 and model.events_[e].n_articles == 1
+
+
+def test_pickle_round_trip_keeps_predictions(profiles):
+    model = EventClusterer()
+    for key in ("a1", "b1", "c1"):
+        model.learn_one(profiles[key])
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy.predict_one(profiles["a2"]) == model.predict_one(profiles["a2"])
+
+
+def test_story_linker_links_events(profiles):
+    model = EventClusterer()
+    model.cluster_many([profiles[k] for k in ORDER])
+    stories = StoryLinker().link_many(model)
+    assert set(stories) == set(model.events_)
+    before = pickle.dumps(model)
+    StoryLinker().link_many(model)
+    assert pickle.dumps(model) == before
+
+
+def test_bcubed_hand_computed():
+    # pred {1,2,3}{4,5}, gold {1,2}{3,4,5}
+    # precision: 2/3, 2/3, 1/3, 1, 1 -> 11/15 ; recall: 1, 1, 1/3, 2/3, 2/3 -> 11/15
+    p, r, f = bcubed(["x", "x", "x", "y", "y"], ["a", "a", "b", "b", "b"])
+    assert p == pytest.approx(11 / 15) and r == pytest.approx(11 / 15) and f == pytest.approx(11 / 15)
+    assert bcubed(["1", "2"], ["a", "a"]) == pytest.approx((1.0, 0.5, 2 / 3))
+    with pytest.raises(ValueError):
+        bcubed(["1"], ["a", "b"])
+
+
+def test_clustering_report_shape():
+    r = clustering_report(["e", "e", "f"], ["a", "a", "a"], seconds=1.0)
+    assert set(r) == {"n", "bcubed", "clusters", "gold_clusters", "docs_per_second"}
+    assert set(r["bcubed"]) == {"precision", "recall", "f1"}
+    assert r["clusters"] == 2 and r["gold_clusters"] == 1
+
+
+def test_parse_gold_date_variants():
+    assert parse_gold_date("13 de octubre de 2005").date().isoformat() == "2005-10-13"
+    assert parse_gold_date("27-Mar-08").date().isoformat() == "2008-03-27"
+    assert parse_gold_date("no date here") is None
