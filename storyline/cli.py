@@ -22,6 +22,7 @@ from storyline.errors import InputError, ModelError, StorylineError
 from storyline.types import DIMENSIONS, Article, ArticlePair, PairScore, Profile, RecordError
 
 EXIT_OK, EXIT_RECORD_FAILURES, EXIT_USAGE, EXIT_MODEL = 0, 1, 2, 3
+TRANSLATION_PAIRS = 100  # see storyline.scorer.translation_pairs
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Context:
 def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=not (sys.stderr if stderr else sys.stdout).isatty())
 
 
 @contextmanager
@@ -293,10 +294,21 @@ def group(ctx: Context, paths: Sequence[str], as_json: bool) -> None:
             console.rule(f"[bold]group {n}[/] · {len(g)} article(s) · {', '.join(sorted({items[k][1].language for k in g}))}")
             for k in g:
                 console.print(f"  [{items[k][1].language}] {_esc(items[k][1].title[:80])}  [dim]{_esc(items[k][0].source)}[/]")
-            for i, j, r in links:
-                if i in g:
-                    console.print(f"    [dim]{_esc(Path(items[i][0].source).name)} ↔ {_esc(Path(items[j][0].source).name)}: {r.verdict.replace('_', ' ')} (overall {r.scores['overall']:.2f})[/]")
+            for k in g[1:]:
+                best = _best_link(k, links)
+                if best is not None:
+                    other, r = best
+                    console.print(
+                        f"    [dim]{_esc(Path(items[k][0].source).name)} ↔ {_esc(Path(items[other][0].source).name)}: "
+                        f"{r.verdict.replace('_', ' ')} (overall {r.scores['overall']:.2f})[/]"
+                    )
     _finish(report, as_json)
+
+
+def _best_link(k: int, links: list[tuple[int, int, PairScore]]) -> tuple[int, PairScore] | None:
+    """The strongest link of article ``k`` (lowest overall score) to an article before it."""
+    mine = [(j if i == k else i, r) for i, j, r in links if k in (i, j) and min(i, j) < k]
+    return min(mine, key=lambda t: t[1].scores["overall"]) if mine else None
 
 
 def _components(n: int, edges: list[tuple[int, int]]) -> list[list[int]]:
@@ -402,8 +414,9 @@ def _gold_arrays(pairs: Sequence[ArticlePair]) -> dict[str, Any]:
 @click.option("--cv", "folds", type=click.IntRange(min=2), default=None, help="Grouped K-fold cross-validation instead of the shipped model.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N pairs.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes for profiling (default: all CPUs).")
+@click.option("--translations", type=click.IntRange(min=0), default=TRANSLATION_PAIRS, show_default=True, help="With --cv: translation pairs added to the training folds only (as in `train pairs`).")
 @click.pass_obj
-def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | None, folds: int | None, limit: int | None, workers: int | None) -> None:
+def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | None, folds: int | None, limit: int | None, workers: int | None, translations: int) -> None:
     """Pearson correlation with gold scores, per dimension and per language pair
     (SemEval-2022 Task 8 JSONL or CSV). Gold and predictions use the task's
     scale, 1 = very similar … 4 = very dissimilar.
@@ -415,7 +428,7 @@ def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | N
 
     from storyline.engine import default_workers
     from storyline.evaluate import cross_validate, pair_groups, pearson_report
-    from storyline.scorer import PairScorer
+    from storyline.scorer import PairScorer, translation_pairs
     from storyline.similarity import FEATURE_GROUPS
 
     failures: list[RecordError] = []
@@ -423,8 +436,10 @@ def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | N
         pairs = _load_pairs(paths, limit, failures)
         if not pairs:
             raise InputError(", ".join(paths), "no labelled pairs could be read")
-        profiles = _profile_pairs(pairs, workers or default_workers(), failures)
+        extra = translation_pairs(pairs, limit=translations) if folds and translations else []
+        profiles = _profile_pairs(pairs + extra, workers or default_workers(), failures)
         pairs = [p for p in pairs if p.a.article_id in profiles and p.b.article_id in profiles]
+        extra = [p for p in extra if p.a.article_id in profiles and p.b.article_id in profiles]
         scorer = None if folds else PairScorer.load(model)
         groups = scorer.groups if scorer else tuple(FEATURE_GROUPS)
         started = time.perf_counter()
@@ -434,12 +449,15 @@ def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | N
         else:
             from storyline.similarity import pair_features
 
-            rows = [pair_features(profiles[p.a.article_id], profiles[p.b.article_id], groups) for p in pairs]
+            rows = [pair_features(profiles[p.a.article_id], profiles[p.b.article_id], groups) for p in pairs + extra]
             names = list(rows[0])
             x = np.array([[r[n] for n in names] for r in rows], dtype=np.float64)
-        seconds = time.perf_counter() - started
+        seconds = (time.perf_counter() - started) * len(pairs) / max(1, len(pairs) + len(extra))
         if scorer is None:
-            predicted = cross_validate(x, _gold_arrays(pairs), names, pair_groups(pairs), n_folds=folds or 5)
+            train_only = np.array([False] * len(pairs) + [True] * len(extra))
+            everything = pairs + extra
+            predicted = cross_validate(x, _gold_arrays(everything), names, pair_groups(everything), n_folds=folds or 5, train_only=train_only)
+            predicted = {d: v[: len(pairs)] for d, v in predicted.items()}
     gold = _gold_arrays(pairs)
     report = pearson_report(gold, predicted, [p.language_pair for p in pairs], pairs_per_second=round(len(pairs) / max(seconds, 1e-9), 1))
     mt = np.array([p.machine_translated for p in pairs])
@@ -493,30 +511,46 @@ def _fmt(v: float | None) -> str:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the model file.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes for profiling (default: all CPUs).")
+@click.option("--translations", type=click.IntRange(min=0), default=TRANSLATION_PAIRS, show_default=True, help="Translation pairs found in the data (an article and its machine translation) added as 'identical'; 0 for none.")
 @click.pass_obj
-def train_pairs(ctx: Context, paths: Sequence[str], out: str, workers: int | None) -> None:
+def train_pairs(ctx: Context, paths: Sequence[str], out: str, workers: int | None, translations: int) -> None:
     """Train the pair scorer on SemEval-2022 Task 8 pairs and write the model
     file. `storyline train pairs dev_pairs.jsonl dev_pairs_mt.jsonl --out
     storyline/models/pair_scorer.json` reproduces the bundled model."""
     from storyline.engine import default_workers
-    from storyline.scorer import train
+    from storyline.scorer import train, translation_pairs
 
     failures: list[RecordError] = []
     with _errors(ctx):
         pairs = _load_pairs(paths, None, failures)
         if not pairs:
             raise InputError(", ".join(paths), "no labelled pairs could be read")
+        pairs = pairs + (translation_pairs(pairs, limit=translations) if translations else [])
         profiles = _profile_pairs(pairs, workers or default_workers(), failures)
         triples = [(profiles[p.a.article_id], profiles[p.b.article_id], p.gold) for p in pairs if p.a.article_id in profiles and p.b.article_id in profiles]
         scorer = train(
             triples,
-            meta={"data": [Path(p).name for p in paths], "command": "storyline train pairs " + " ".join(Path(p).name for p in paths) + " --out " + Path(out).name},
+            meta={
+                "data": [Path(p).name for p in paths],
+                "translation_pairs": translations,
+                "command": "storyline train pairs " + " ".join(Path(p).name for p in paths) + f" --translations {translations} --out " + Path(out).name,
+            },
         )
         scorer.save(out)
     click.echo(f"trained on {len(triples)} pairs in {scorer.meta['train_seconds']} s → {out}")
     for f in failures[:10]:
         click.echo(f"skipped {f.source}: {f.reason}", err=True)
     sys.exit(EXIT_RECORD_FAILURES if failures else EXIT_OK)
+
+
+def _attach_stage_commands() -> None:
+    from storyline.cluster.commands import cluster_command, eval_clusters_command
+
+    main.add_command(cluster_command, name="cluster")
+    eval_group.add_command(eval_clusters_command, name="clusters")
+
+
+_attach_stage_commands()
 
 
 def _finish(report: Any, as_json: bool) -> None:

@@ -104,14 +104,21 @@ def cross_validate(
     n_folds: int = 5,
     seed: int = 0,
     num_rounds: int | None = None,
+    train_only: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Out-of-fold predictions of the learned combiner, folds grouped by article."""
+    """Out-of-fold predictions of the learned combiner, folds grouped by article.
+
+    Rows flagged in ``train_only`` (augmented pairs) are used for training in the
+    folds where their group is not scored, and never scored themselves.
+    """
     from storyline.scorer import NUM_ROUNDS, fit_matrix
 
+    extra = np.zeros(len(x), dtype=bool) if train_only is None else np.asarray(train_only, dtype=bool)
     predicted = {d: np.full(len(x), np.nan) for d in gold}
     for test_idx in grouped_folds(groups, n_folds, seed):
         train_mask = np.ones(len(x), dtype=bool)
         train_mask[test_idx] = False
+        test_idx = test_idx[~extra[test_idx]]
         boosters = fit_matrix(
             x[train_mask], {d: y[train_mask] for d, y in gold.items()}, names, num_rounds=num_rounds or NUM_ROUNDS
         )

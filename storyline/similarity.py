@@ -84,7 +84,7 @@ def embedding_features(a: Profile, b: Profile) -> dict[str, float]:
     # order-preserving alignment: sentence i of a against the sentence at the same relative position in b
     na, nb = sim.shape
     pos = [sim[i, min(nb - 1, round(i * nb / na))] for i in range(na)]
-    monotone, _ = monotone_alignment(sim[:40, :40])
+    monotone, aligned_pairs = monotone_alignment(sim[:40, :40], floor=0.5)
     title_head = (
         float(a.title_vector @ _head(b)),
         float(b.title_vector @ _head(a)),
@@ -105,6 +105,7 @@ def embedding_features(a: Profile, b: Profile) -> dict[str, float]:
         "top5_pair_score": float(top.mean()),
         "diagonal_score": float(np.mean(pos)),
         "monotone_score": monotone,
+        "monotone_coverage": aligned_pairs / max(1, min(na, nb, 40)),
         "aligned70_fraction": float(((row_best > 0.7).mean() + (col_best > 0.7).mean()) / 2),
         "aligned50_fraction": float(((row_best > 0.5).mean() + (col_best > 0.5).mean()) / 2),
         "matrix_mean_score": float(sim.mean()),

@@ -40,6 +40,7 @@ from importlib import resources
 from typing import Any, Iterable, Sequence
 
 from storyline.analyse.names import (
+    _TITLES_CJK,
     _CJK_RE,
     name_key,
     name_similarity,
@@ -308,6 +309,8 @@ class EntityExtractor:
                     if free(s, e):
                         out.append(_mention(text, s, e, "MISC" if " " not in text[s:e] else "PER", language))
                         taken.append((s, e))
+        if language == "zh":
+            out.extend(propagate_zh_names(text, out))
         out.sort(key=lambda m: m.start)
         return out
 
@@ -387,7 +390,7 @@ def _jiagu_spans(text: str) -> list[tuple[int, int, str]]:
         "[" + "".join(sorted(_ZH_TRANSLIT)) + "]+(?:[" + _ZH_DOTS + "][" + "".join(sorted(_ZH_TRANSLIT)) + "]+)+", text)]
     merged: list[tuple[int, int, str]] = []
     for s, e in dotted:
-        merged.append((s, e, "PER"))
+        merged.append((_after_title(text, s, e), e, "PER"))
     for s, e, label in spans:
         if any(a < e and s < b for a, b in dotted):
             continue
@@ -396,6 +399,47 @@ def _jiagu_spans(text: str) -> list[tuple[int, int, str]]:
         merged.append((s, e, label))
     merged.sort()
     return merged
+
+
+def _after_title(text: str, s: int, e: int) -> int:
+    """Move ``s`` past the tail of a title the transliteration run swallowed: 主席马克·米勒 → 马克·米勒."""
+    for title in _TITLES_CJK:
+        for k in range(len(title) - 1, 0, -1):  # k characters of the title inside the span
+            head, tail = title[:-k], title[-k:]
+            if text.startswith(tail, s) and text[max(0, s - len(head)) : s] == head and s + k < e:
+                return s + k
+    return s
+
+
+def propagate_zh_names(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Find the short forms of transliterated names the model missed.
+
+    Chinese news names a foreigner in full once (马克·米利) and then by a
+    surname, often spelled with other characters of the same sound (米莉).
+    Every run of transliteration characters whose prefix has the same name
+    key as the surname of a full name already found becomes a PER mention.
+    """
+    surnames = {}
+    for m in mentions:
+        if m.label == "PER" and any(d in m.text for d in _ZH_DOTS):
+            last = re.split("[" + _ZH_DOTS + "]", m.text)[-1]
+            if len(last) >= 2:
+                surnames[name_key(last, "zh")] = last
+    if not surnames:
+        return []
+    taken = [(m.start, m.end) for m in mentions]
+    found: list[Mention] = []
+    for run in re.finditer("[" + "".join(sorted(_ZH_TRANSLIT)) + "]{2,}", text):
+        for size in range(min(4, run.end() - run.start()), 1, -1):
+            s, e = run.start(), run.start() + size
+            if any(a < e and s < b for a, b in taken):
+                break
+            key = name_key(text[s:e], "zh")
+            if key in surnames:
+                found.append(Mention(text[s:e], "PER", s, e, "zh", key))
+                taken.append((s, e))
+                break
+    return found
 
 
 def _chunks(text: str, size: int) -> Iterable[tuple[int, str]]:
