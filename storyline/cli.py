@@ -401,12 +401,6 @@ def _profile_pairs(pairs: Sequence[ArticlePair], workers: int, failures: list[Re
     return profiles
 
 
-def _gold_arrays(pairs: Sequence[ArticlePair]) -> dict[str, Any]:
-    import numpy as np
-
-    return {d: np.array([p.gold.get(d, np.nan) for p in pairs], dtype=np.float64) for d in DIMENSIONS}
-
-
 @eval_group.command(name="pairs")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help='Print {"n", "pearson", "by_language_pair", "pairs_per_second"}.')
@@ -424,12 +418,9 @@ def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | N
     With --cv K the combiner is retrained K times on folds grouped so that no
     article is on both the training and the scoring side.
     """
-    import numpy as np
-
     from storyline.engine import default_workers
-    from storyline.evaluate import cross_validate, pair_groups, pearson_report
+    from storyline.evaluate import evaluate_pairs_cv, evaluate_pairs_model
     from storyline.scorer import PairScorer, translation_pairs
-    from storyline.similarity import FEATURE_GROUPS
 
     failures: list[RecordError] = []
     with _errors(ctx):
@@ -440,34 +431,10 @@ def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | N
         profiles = _profile_pairs(pairs + extra, workers or default_workers(), failures)
         pairs = [p for p in pairs if p.a.article_id in profiles and p.b.article_id in profiles]
         extra = [p for p in extra if p.a.article_id in profiles and p.b.article_id in profiles]
-        scorer = None if folds else PairScorer.load(model)
-        groups = scorer.groups if scorer else tuple(FEATURE_GROUPS)
-        started = time.perf_counter()
-        if scorer is not None:
-            x = scorer.feature_matrix((profiles[p.a.article_id], profiles[p.b.article_id]) for p in pairs)
-            predicted = scorer.predict_matrix(x)
+        if folds:
+            report = evaluate_pairs_cv(pairs, profiles, n_folds=folds, extra=extra)
         else:
-            from storyline.similarity import pair_features
-
-            rows = [pair_features(profiles[p.a.article_id], profiles[p.b.article_id], groups) for p in pairs + extra]
-            names = list(rows[0])
-            x = np.array([[r[n] for n in names] for r in rows], dtype=np.float64)
-        seconds = (time.perf_counter() - started) * len(pairs) / max(1, len(pairs) + len(extra))
-        if scorer is None:
-            train_only = np.array([False] * len(pairs) + [True] * len(extra))
-            everything = pairs + extra
-            predicted = cross_validate(x, _gold_arrays(everything), names, pair_groups(everything), n_folds=folds or 5, train_only=train_only)
-            predicted = {d: v[: len(pairs)] for d, v in predicted.items()}
-    gold = _gold_arrays(pairs)
-    report = pearson_report(gold, predicted, [p.language_pair for p in pairs], pairs_per_second=round(len(pairs) / max(seconds, 1e-9), 1))
-    mt = np.array([p.machine_translated for p in pairs])
-    if mt.any() and (~mt).any():
-        from storyline.evaluate import pearson
-
-        report["by_source"] = {
-            "real": {"n": int((~mt).sum()), "overall": _r(pearson(predicted["overall"][~mt], gold["overall"][~mt]))},
-            "machine_translated": {"n": int(mt.sum()), "overall": _r(pearson(predicted["overall"][mt], gold["overall"][mt]))},
-        }
+            report = evaluate_pairs_model(pairs, profiles, PairScorer.load(model))
     report["failures"] = [{"source": f.source, "reason": f.reason} for f in failures]
     report["mode"] = f"grouped {folds}-fold cross-validation" if folds else f"model {model or 'bundled'}"
     if as_json:
@@ -475,10 +442,6 @@ def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | N
     else:
         _print_eval(report)
     sys.exit(EXIT_RECORD_FAILURES if failures else EXIT_OK)
-
-
-def _r(v: float | None) -> float | None:
-    return None if v is None else round(v, 4)
 
 
 def _print_eval(report: dict[str, Any]) -> None:

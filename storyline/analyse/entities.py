@@ -49,9 +49,11 @@ from storyline.analyse.names import (
 )
 from storyline.types import EntityMatch, Mention
 
-__all__ = ["EntityExtractor", "extract_entities", "group_mentions", "align_entities", "MAX_TEXT_CHARS"]
+__all__ = ["EntityExtractor", "extract_entities", "group_mentions", "align_entities", "MAX_TEXT_CHARS", "ALIGN_THRESHOLD"]
 
 MAX_TEXT_CHARS = 20_000
+ALIGN_THRESHOLD = 0.8
+"""Name similarity at which :func:`align_entities` and :func:`group_mentions` treat two names as one entity."""
 
 _SPACY_EN_LANGS = frozenset({"en", "de", "it", "pl", "nl", "pt"})
 _SPACY_LABELS = {
@@ -490,7 +492,7 @@ def _n_tokens(m: Mention) -> int:
     return len(m.key.split()) if m.key else 0
 
 
-def group_mentions(mentions: Sequence[Mention], *, threshold: float = 0.8) -> list[tuple[Mention, ...]]:
+def group_mentions(mentions: Sequence[Mention], *, threshold: float = ALIGN_THRESHOLD) -> list[tuple[Mention, ...]]:
     """Group the name variants of one document (coreference by name only).
 
     Full names (two or more tokens) are grouped first, by name similarity
@@ -667,7 +669,7 @@ def align_entities(
     a: Sequence[Mention],
     b: Sequence[Mention],
     *,
-    threshold: float = 0.8,
+    threshold: float = ALIGN_THRESHOLD,
     groups_a: Sequence[tuple[Mention, ...]] = (),
     groups_b: Sequence[tuple[Mention, ...]] = (),
 ) -> list[EntityMatch]:

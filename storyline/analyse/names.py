@@ -114,6 +114,8 @@ _CJK_TITLE_PATTERN = re.compile("^(?:" + "|".join(sorted(map(re.escape, _TITLES_
                                 "(?:" + "|".join(sorted(map(re.escape, _TITLES_CJK), key=len, reverse=True)) + ")+$")
 
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA_RE = re.compile(r"[\u3040-\u30ff]")
+_HANGUL_RE = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _NAME_DOTS = "·•‧・･∙⋅‐-"
 _TOKEN_SPLIT = re.compile(r"[\s" + re.escape(_NAME_DOTS) + r"_/]+")
 
@@ -187,11 +189,17 @@ def _pinyin():  # type: ignore[no-untyped-def]
 
 
 def _zh_syllables(token: str) -> list[str]:
-    """Pinyin syllables of one Chinese token (name readings preferred)."""
+    """Pinyin syllables of one Chinese token (name readings preferred); kana read with anyascii."""
     out: list[str] = []
     for ch in token:
         if ch in _ZH_NAME_READINGS:
             out.append(_ZH_NAME_READINGS[ch])
+        elif _KANA_RE.match(ch):
+            if ch == "ー":  # long vowel mark: repeat the previous vowel
+                vowel = re.search(r"[aeiou]$", out[-1]) if out else None
+                out.append(vowel.group(0) if vowel else "")
+            else:
+                out.append(anyascii(ch).lower())
         elif _CJK_RE.match(ch):
             out.extend(_pinyin()(ch))
         else:

@@ -1,0 +1,77 @@
+"""Pair-scoring quality on the SemEval-2022 Task 8 dev pairs, with baselines on the same folds.
+
+    .venv/bin/python benchmarks/bench_pairs.py [--out results.json]
+
+Profiles every article of ../shared/data/semeval2022-task8/dev_pairs*.jsonl once, then reports grouped
+5-fold cross-validated Pearson (folds keep every article, and every machine-translated copy of it, on one
+side) for: storyline's combiner over all feature groups; the same combiner over the cheap groups only
+(embeddings + surface); and plain USE cosines (lead passage, mean of sentences). Exits 2 when ../shared
+is not there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2022-task8"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=None, help="Also write the full JSON report here.")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    files = [DATA / "dev_pairs.jsonl", DATA / "dev_pairs_mt.jsonl"]
+    if not all(f.exists() for f in files):
+        print(f"{DATA} not found: nothing to measure", file=sys.stderr)
+        return 2
+
+    import numpy as np
+
+    from storyline.cli import _load_pairs, _profile_pairs
+    from storyline.evaluate import evaluate_pairs_cv, gold_arrays, pearson, pearson_report
+    from storyline.scorer import translation_pairs
+    from storyline.similarity import embedding_features
+
+    failures: list = []
+    pairs = _load_pairs([str(f) for f in files], None, failures)
+    extra = translation_pairs(pairs, limit=100)
+    started = time.perf_counter()
+    profiles = _profile_pairs(pairs + extra, args.workers, failures)
+    profile_seconds = time.perf_counter() - started
+    results: dict[str, object] = {"pairs": len(pairs), "articles": len(profiles), "profile_seconds": round(profile_seconds, 1)}
+    results["storyline"] = evaluate_pairs_cv(pairs, profiles, extra=extra)
+    results["storyline_no_translation_pairs"] = evaluate_pairs_cv(pairs, profiles)
+    results["cheap_features_gbm"] = evaluate_pairs_cv(pairs, profiles, feature_groups=("embedding", "surface"))
+    gold = gold_arrays(pairs)
+    for name, key in (("use_cosine_lead_passage", "lead_passage_score"), ("use_cosine_sentence_mean", "document_score")):
+        cos = np.array([embedding_features(profiles[p.a.article_id], profiles[p.b.article_id])[key] for p in pairs])
+        predicted = {d: -cos for d in gold}  # higher cosine = more similar = lower SemEval score
+        results[name] = pearson_report(gold, predicted, [p.language_pair for p in pairs])
+    mt = np.array([p.machine_translated for p in pairs])
+    print(f"{len(pairs)} pairs ({int(mt.sum())} machine-translated), {len(profiles)} articles profiled in {profile_seconds:.0f} s")
+    dims = ["overall", "geography", "entities", "time", "narrative", "style", "tone"]
+    print(f"{'system':34s} " + " ".join(f"{d[:9]:>9s}" for d in dims) + "   real     mt")
+    for name in ("storyline", "storyline_no_translation_pairs", "cheap_features_gbm", "use_cosine_lead_passage", "use_cosine_sentence_mean"):
+        rep = results[name]
+        src = rep.get("by_source", {})  # type: ignore[union-attr]
+        print(
+            f"{name:34s} " + " ".join(f"{(rep['pearson'].get(d) or 0):9.3f}" for d in dims)  # type: ignore[index]
+            + f"  {src.get('real', {}).get('overall') or 0:.3f}  {src.get('machine_translated', {}).get('overall') or 0:.3f}"
+        )
+    print("\nper language pair, overall (n): storyline | cheap GBM | USE lead cosine")
+    for lp, entry in results["storyline"]["by_language_pair"].items():  # type: ignore[index]
+        cheap = results["cheap_features_gbm"]["by_language_pair"][lp]["overall"]  # type: ignore[index]
+        cos = results["use_cosine_lead_passage"]["by_language_pair"][lp]["overall"]  # type: ignore[index]
+        print(f"  {lp:6s} ({entry['n']:4d}): {entry['overall']:.3f} | {cheap:.3f} | {cos:.3f}")
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
