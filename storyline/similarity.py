@@ -12,6 +12,7 @@ on, so a new pair model drops in as one more group.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
@@ -223,9 +224,39 @@ def number_features(a: Profile, b: Profile, compared: Mapping[str, Any] | None =
     }
 
 
+_WORD = re.compile(r"[^\W\d_]{4,}")
+_HAN = re.compile(r"[\u4e00-\u9fff\u3040-\u30ff]+")
+
+
+def content_words(text: str) -> set[str]:
+    """Lowercased words of four or more letters; for Chinese and Japanese, character bigrams.
+
+    >>> sorted(content_words("Talks in Doha resumed: 多哈会谈"))
+    ['doha', 'resumed', 'talks', '会谈', '哈会', '多哈']
+    """
+    words = {w.lower() for w in _WORD.findall(_HAN.sub(" ", text))}
+    for run in _HAN.findall(text):
+        words.update(run[i : i + 2] for i in range(len(run) - 1))
+    return words
+
+
+def lexical_features(a: Profile, b: Profile) -> dict[str, float]:
+    """Word overlap: strong within one language (wire copy, shared quotes), zero across scripts."""
+    wa = content_words(" ".join(a.sentences))
+    wb = content_words(" ".join(b.sentences))
+    ta, tb = content_words(a.title), content_words(b.title)
+    shared = len(wa & wb)
+    return {
+        "word_jaccard_score": shared / max(1, len(wa | wb)),
+        "word_containment_score": shared / max(1, min(len(wa), len(wb))),
+        "title_word_score": len(ta & tb) / max(1, len(ta | tb)),
+    }
+
+
 FEATURE_GROUPS: dict[str, FeatureGroup] = {
     "embedding": embedding_features,
     "surface": surface_features,
+    "lexical": lexical_features,
     "entities": entity_features,
     "places": place_features,
     "dates": date_features,

@@ -127,3 +127,10 @@ def test_whitespace_is_normalised() -> None:
 def test_clean_text_is_idempotent(text: str) -> None:
     once = clean_text(text)
     assert clean_text(once) == once
+
+
+def test_function_words_glued_to_a_linked_name_are_split_but_brands_are_not() -> None:
+    text = "The general met withTaliban envoys inDoha; iPhone, eBay and YouTube stayed whole, as did https://x.org/inFoo."
+    cleaned = clean_text(text)
+    assert "with Taliban" in cleaned and "in Doha" in cleaned
+    assert "iPhone" in cleaned and "eBay" in cleaned and "YouTube" in cleaned and "https://x.org/inFoo" in cleaned

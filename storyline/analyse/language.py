@@ -162,6 +162,19 @@ def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in iter_sentence_spans(text)]
 
 
+def _paragraph_spans(text: str, long_line: int = 600) -> Iterator[tuple[int, int]]:
+    """Lines, or the sentences of a line longer than ``long_line``: language rarely changes inside a
+    paragraph, and one detection per paragraph is several times cheaper than one per sentence."""
+    for line in re.finditer(r"[^\n]+", text):
+        if not line.group().strip():
+            continue
+        if len(line.group()) <= long_line:
+            yield from _trimmed(text, line.start(), line.end())
+        else:
+            for s, e in iter_sentence_spans(line.group()):
+                yield line.start() + s, line.start() + e
+
+
 def _weight(text: str) -> int:
     """Length in Latin-character equivalents: one CJK character carries about three letters' worth."""
     wide = sum(1 for ch in text if ord(ch) >= 0x2E80 and ch.isalpha())
@@ -171,13 +184,13 @@ def _weight(text: str) -> int:
 def split_segments(text: str, *, hint: str | None = None, min_chars: int = 60) -> tuple[Segment, ...]:
     """Split ``text`` into runs of one language each.
 
-    Every sentence is labelled; runs of the same label are joined; a run shorter
+    Every paragraph (or sentence of a long paragraph) is labelled; runs of the same label are joined; a run shorter
     than ``min_chars`` (a quoted name, a stray line; a Han, kana or Hangul
     character counts three) joins its neighbour, so
     only real language switches (a translation glued to its original, a
     quoted tweet in another language) make new segments.
     """
-    spans = list(iter_sentence_spans(text))
+    spans = list(_paragraph_spans(text))
     if not spans:
         return ()
     labelled = [(s, e, detect_language(text[s:e], hint=hint)) for s, e in spans]

@@ -172,9 +172,27 @@ def _unglue_sentence(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+# Function words that a stripped link glues to the linked name: "met withTaliban", "inAfghanistan".
+# Only these are split off, so brand names (iPhone, eBay, YouTube, McDonald) stay whole.
+_GLUE_WORDS = frozenset(
+    "a an the in on at of to for from with by and or as into over near after before about against between "
+    "during since under than that said says told met visited called "
+    "der die das den dem des und mit von für auf aus bei nach zum zur "
+    "le la les des du de et en au aux avec pour par sur dans "
+    "el la los las del y en con por para sobre".split()
+)
+_GLUED_WORD = re.compile(r"(?<![\w.@/\\:-])([a-zà-ÿ]{1,8})([A-ZÀ-Þ][a-zà-ÿ]{2,})")
+
+
+def _unglue_word(match: re.Match[str]) -> str:
+    left, right = match.group(1), match.group(2)
+    return f"{left} {right}" if left in _GLUE_WORDS else match.group(0)
+
+
 def _repair_glue(line: str) -> str:
     line = _SPACE_BEFORE_COMMA.sub(",", line)
     line = _SPACED_CLOSING_QUOTE.sub(r"\1” ", line)
+    line = _GLUED_WORD.sub(_unglue_word, line)
     return _GLUED_SENTENCE.sub(_unglue_sentence, line)
 
 
