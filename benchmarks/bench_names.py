@@ -66,20 +66,20 @@ def load_test_set(path: Path = TEST_SET) -> list[dict]:
 
 
 def decision_function(kind: str):  # type: ignore[no-untyped-def]
-    """``(a, la, b, lb) -> (same, score, reason)`` for the chosen decision."""
+    """``(a, lang_a, type_a, b, lang_b, type_b) -> (same, score, reason)`` for the chosen decision."""
     if kind == "names":
         from storyline.analyse.entities import ALIGN_THRESHOLD
         from storyline.analyse.names import name_similarity
 
-        def decide(a: str, la: str, b: str, lb: str) -> tuple[bool, float, str]:
+        def decide(a: str, la: str, ta: str, b: str, lb: str, tb: str) -> tuple[bool, float, str]:
             score, reason = name_similarity(a, la, b, lb)
             return score >= ALIGN_THRESHOLD, score, reason
 
         return decide
     from storyline.registry import link_names
 
-    def decide(a: str, la: str, b: str, lb: str) -> tuple[bool, float, str]:
-        link = link_names(a, la, b, lb)
+    def decide(a: str, la: str, ta: str, b: str, lb: str, tb: str) -> tuple[bool, float, str]:
+        link = link_names(a, la, b, lb, ta, tb)
         return link.same, link.score, link.rule
 
     return decide
@@ -93,7 +93,7 @@ def evaluate(entities: list[dict], decide) -> dict[str, Result]:  # type: ignore
     results: dict[str, Result] = {"all": Result(), "confusable": Result()}
     for x, y in itertools.combinations(items, 2):
         same_gold = x[0] == y[0]
-        same, score, reason = decide(x[2], x[3], y[2], y[3])
+        same, score, reason = decide(x[2], x[3], x[1], y[2], y[3], y[1])
         buckets = ["all"]
         if same_gold or x[1] == y[1]:
             buckets.append(x[1])
@@ -134,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"name test set: {len(entities)} entities, {n_variants} variants, decision={args.decision}, {seconds:.1f}s")
     for key, r in results.items():
         d = r.as_dict()
+        if key == "confusable":  # only different-entity pairs: report how many were wrongly matched
+            n = r.fp + r.tn
+            print(f"  {key:<11} false matches {r.fp} of {n} pairs ({r.fp / max(n, 1):.1%})")
+            continue
         print(f"  {key:<11} P={d['precision']:.3f} R={d['recall']:.3f} F1={d['f1']:.3f}  "
               f"tp={d['tp']} fp={d['fp']} fn={d['fn']} pairs={d['pairs']}")
     r = results["all"]

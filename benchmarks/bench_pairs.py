@@ -24,6 +24,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=None, help="Also write the full JSON report here.")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--save-profiles", type=Path, default=None, help="Pickle the profiles here (for training without re-profiling).")
     args = parser.parse_args()
     files = [DATA / "dev_pairs.jsonl", DATA / "dev_pairs_mt.jsonl"]
     if not all(f.exists() for f in files):
@@ -33,7 +34,7 @@ def main() -> int:
     import numpy as np
 
     from storyline.cli import _load_pairs, _profile_pairs
-    from storyline.evaluate import evaluate_pairs_cv, gold_arrays, pearson, pearson_report
+    from storyline.evaluate import _with_sources, evaluate_pairs_cv, gold_arrays, pearson_report
     from storyline.scorer import translation_pairs
     from storyline.similarity import embedding_features
 
@@ -43,6 +44,10 @@ def main() -> int:
     started = time.perf_counter()
     profiles = _profile_pairs(pairs + extra, args.workers, failures)
     profile_seconds = time.perf_counter() - started
+    if args.save_profiles:
+        import pickle
+
+        args.save_profiles.write_bytes(pickle.dumps({"pairs": pairs, "profiles": profiles}))
     results: dict[str, object] = {"pairs": len(pairs), "articles": len(profiles), "profile_seconds": round(profile_seconds, 1)}
     results["storyline"] = evaluate_pairs_cv(pairs, profiles, extra=extra)
     results["storyline_no_translation_pairs"] = evaluate_pairs_cv(pairs, profiles)
@@ -51,7 +56,7 @@ def main() -> int:
     for name, key in (("use_cosine_lead_passage", "lead_passage_score"), ("use_cosine_sentence_mean", "document_score")):
         cos = np.array([embedding_features(profiles[p.a.article_id], profiles[p.b.article_id])[key] for p in pairs])
         predicted = {d: -cos for d in gold}  # higher cosine = more similar = lower SemEval score
-        results[name] = pearson_report(gold, predicted, [p.language_pair for p in pairs])
+        results[name] = _with_sources(pearson_report(gold, predicted, [p.language_pair for p in pairs]), pairs, predicted, gold)
     mt = np.array([p.machine_translated for p in pairs])
     print(f"{len(pairs)} pairs ({int(mt.sum())} machine-translated), {len(profiles)} articles profiled in {profile_seconds:.0f} s")
     dims = ["overall", "geography", "entities", "time", "narrative", "style", "tone"]

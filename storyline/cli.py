@@ -506,6 +506,162 @@ def train_pairs(ctx: Context, paths: Sequence[str], out: str, workers: int | Non
     sys.exit(EXIT_RECORD_FAILURES if failures else EXIT_OK)
 
 
+# ---------------------------------------------------------------- entities
+
+REGISTRY_OPTION = click.option(
+    "--registry",
+    type=click.Path(dir_okay=False),
+    default="storyline-entities.json",
+    show_default=True,
+    envvar="STORYLINE_REGISTRY",
+    help="The entity registry file (env STORYLINE_REGISTRY).",
+)
+
+
+def _open_registry(path: str, *, must_exist: bool = True):  # type: ignore[no-untyped-def]
+    from storyline.registry import EntityRegistry, JsonFileStore
+
+    if must_exist and not Path(path).exists():
+        raise InputError(path, "no entity registry here yet; build one with `storyline entities build PATH...`")
+    try:
+        return EntityRegistry.load(JsonFileStore(path))
+    except (ValueError, KeyError) as exc:
+        raise InputError(path, f"not a storyline entity registry ({exc})") from None
+
+
+@contextmanager
+def _registry_errors(ctx: Context) -> Iterator[None]:
+    from storyline.registry import RegistryError
+
+    with _errors(ctx):
+        try:
+            yield
+        except RegistryError as exc:
+            raise InputError("registry", str(exc)) from None
+
+
+@main.group(invoke_without_command=True)
+@REGISTRY_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the entities as JSON.")
+@click.option("--label", type=click.Choice(["PER", "ORG", "LOC", "MISC"]), default=None, help="Only entities of this type.")
+@click.pass_context
+def entities(click_ctx: click.Context, registry: str, as_json: bool, label: str | None) -> None:
+    """People, organisations and places across articles and scripts.
+
+    Without a subcommand, lists the entities of the registry, most mentioned
+    first. `storyline entities build PATH...` adds articles to it.
+    """
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx: Context = click_ctx.obj
+    with _registry_errors(ctx):
+        reg = _open_registry(registry)
+        found = sorted(reg.entities(label=label), key=lambda e: (-len(e.links), e.name))
+    if as_json:
+        click.echo(json.dumps([_entity_summary(e) for e in found], ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for column in ("id", "name", "type", "mentions", "articles", "languages", "variants"):
+        table.add_column(column)
+    for e in found:
+        forms = sorted({f for lang in e.variants().values() for group in lang.values() for f in group})
+        table.add_row(e.entity_id, _esc(e.name), e.label, str(len(e.links)), str(len(e.articles)), ",".join(e.languages()), _esc(" / ".join(forms[:6])))
+    _console().print(table)
+
+
+def _entity_summary(e: Any) -> dict[str, Any]:
+    return {"entity_id": e.entity_id, "name": e.name, "type": e.label, "known_id": e.known_id, "mentions": len(e.links), "articles": e.articles, "variants": e.variants()}
+
+
+@entities.command(name="build")
+@click.argument("paths", nargs=-1, required=True)
+@REGISTRY_OPTION
+@click.pass_obj
+def entities_build(ctx: Context, paths: Sequence[str], registry: str) -> None:
+    """Read articles and link every name they mention into the registry (created if missing)."""
+    from storyline.engine import Engine, Report
+    from storyline.ingest import iter_articles
+
+    engine = Engine()
+    report = Report()
+    with _registry_errors(ctx):
+        reg = _open_registry(registry, must_exist=False)
+        for article, profile in engine.profile_many(_progress(iter_articles(paths), "reading"), report):
+            reg.learn_one(profile, article_id=article.article_id)
+        reg.save()
+    click.echo(f"{len(reg)} entities from {report.ok} articles → {registry}")
+    _finish(report, False)
+
+
+@main.command(name="entity")
+@click.argument("name")
+@REGISTRY_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the entity, its variants, articles and links as JSON.")
+@click.pass_obj
+def entity(ctx: Context, name: str, registry: str, as_json: bool) -> None:
+    """One entity by name (any spelling, any script) or id: its variants, articles and the evidence of every link."""
+    with _registry_errors(ctx):
+        reg = _open_registry(registry)
+        found = reg.entity(name)
+        if found is None:
+            raise InputError(registry, f"no entity named {name!r}")
+    if as_json:
+        click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+        return
+    console = _console()
+    console.rule(f"[bold]{_esc(found.name)}[/] · {found.label} · {found.entity_id}")
+    for lang, scripts in found.variants().items():
+        console.print(f"  {lang}: " + _esc(" / ".join(f for forms in scripts.values() for f in forms)))
+    console.print(f"  articles: {', '.join(found.articles)}")
+    for link in found.links[:30]:
+        console.print(f"  [dim]{_esc(link.surface)} ← {link.rule}[/]")
+
+
+@entities.command(name="merge")
+@click.argument("keep")
+@click.argument("absorb")
+@click.option("--note", default="", help="Why (kept in the decision log).")
+@REGISTRY_OPTION
+@click.pass_obj
+def entities_merge(ctx: Context, keep: str, absorb: str, note: str, registry: str) -> None:
+    """Merge entity ABSORB into KEEP (reversible with `entities undo`; never undone by automatic linking)."""
+    with _registry_errors(ctx):
+        reg = _open_registry(registry)
+        decision = reg.merge(keep, absorb, note=note)
+        reg.save()
+    click.echo(f"decision {decision.decision_id}: merged {absorb} into {keep}")
+
+
+@entities.command(name="split")
+@click.argument("entity_id")
+@click.argument("surfaces", nargs=-1, required=True)
+@click.option("--note", default="", help="Why (kept in the decision log).")
+@REGISTRY_OPTION
+@click.pass_obj
+def entities_split(ctx: Context, entity_id: str, surfaces: Sequence[str], note: str, registry: str) -> None:
+    """Move the mentions spelled SURFACES out of ENTITY_ID into a new entity (reversible)."""
+    with _registry_errors(ctx):
+        reg = _open_registry(registry)
+        decision = reg.split(entity_id, surfaces, note=note)
+        reg.save()
+    click.echo(f"decision {decision.decision_id}: split {', '.join(surfaces)} out of {entity_id}")
+
+
+@entities.command(name="undo")
+@click.argument("decision_id", type=int)
+@REGISTRY_OPTION
+@click.pass_obj
+def entities_undo(ctx: Context, decision_id: int, registry: str) -> None:
+    """Reverse a recorded merge or split."""
+    with _registry_errors(ctx):
+        reg = _open_registry(registry)
+        decision = reg.undo(decision_id)
+        reg.save()
+    click.echo(f"undid decision {decision_id} ({decision.kind})")
+
+
 def _attach_stage_commands() -> None:
     from storyline.cluster.commands import cluster_command, eval_clusters_command
 

@@ -112,3 +112,32 @@ def test_installed_entry_point_runs() -> None:
         pytest.skip("storyline is not installed as a script in this environment")
     result = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "version" in result.stdout
+
+
+def test_entities_build_list_show_merge_and_undo(tmp_path: Path) -> None:
+    registry = str(tmp_path / "entities.json")
+    files = [str(SAMPLES / n) for n in ("01_en_doha_round2.txt", "02_zh_doha_round2_translation.txt", "06_ru_doha_round2.txt", "12_en_mt_noisy_hadley.txt")]
+    code, out, _ = run("entities", "build", *files, "--registry", registry)
+    assert code == 0 and "entities from 4 articles" in out
+    code, out, _ = run("entities", "--registry", registry, "--json")
+    listed = json.loads(out)
+    hadley = [e for e in listed if e["name"].endswith("Hadley")]
+    assert len(hadley) == 1 and len(hadley[0]["articles"]) == 4
+    forms = {f for scripts in hadley[0]["variants"].values() for group in scripts.values() for f in group}
+    assert {"Hadly", "Hedley"} & {f.split()[-1] for f in forms} and any("哈德利" in f for f in forms)
+    code, out, _ = run("entity", "Хэдли", "--registry", registry, "--json")
+    assert code == 0 and json.loads(out)["entity_id"] == hadley[0]["entity_id"]
+    doha = next(e for e in listed if e["name"] == "Doha")
+    code, out, _ = run("entities", "merge", doha["entity_id"], hadley[0]["entity_id"], "--registry", registry)
+    assert code == 0 and "decision" in out
+    code, out, _ = run("entity", "Хэдли", "--registry", registry, "--json")
+    assert json.loads(out)["entity_id"] == doha["entity_id"]
+    decision = out and int(run("entities", "undo", "1", "--registry", registry)[1].split()[2])
+    assert decision == 1
+    code, out, _ = run("entity", "Хэдли", "--registry", registry, "--json")
+    assert json.loads(out)["entity_id"] == hadley[0]["entity_id"]
+
+
+def test_entity_commands_without_a_registry_say_how_to_make_one(tmp_path: Path) -> None:
+    code, _, err = run("entities", "--registry", str(tmp_path / "none.json"))
+    assert code == EXIT_USAGE and "storyline entities build" in err

@@ -81,3 +81,45 @@ def test_reasons():
     assert name_similarity("Milley", "en", "米利", "zh")[1] == "transliteration"
     assert name_similarity("Khalilzad", "en", "Zalmai Khalilzad", "en")[1] == "token subset"
     assert name_similarity("Scott Miller", "en", "Mark Milley", "en")[1] == "given names differ"
+
+
+# ---------------------------------------------------------------------------
+# The name test set (tests/fixtures/names/names.jsonl): pairwise precision and recall
+
+def _bench():  # type: ignore[no-untyped-def]
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if "bench_names" in sys.modules:
+        return sys.modules["bench_names"]
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_names.py"
+    spec = importlib.util.spec_from_file_location("bench_names", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    sys.modules.setdefault("bench_names", module)
+    spec.loader.exec_module(module)
+    return sys.modules["bench_names"]
+
+
+def test_name_test_set_is_large_and_multiscript():
+    from storyline.analyse.names import script_of
+
+    entities = _bench().load_test_set()
+    assert len(entities) >= 60
+    scripts = {script_of(text) for e in entities for text, _ in e["variants"]}
+    scripts |= {"kana" for e in entities for text, lang in e["variants"] if lang == "ja"}
+    scripts |= {"hangul" for e in entities for text, lang in e["variants"] if lang == "ko"}
+    assert {"latin", "han", "cyrillic", "arabic", "greek", "hebrew", "kana", "hangul"} <= scripts
+    assert sum("confusable_with" in e for e in entities) >= 20
+
+
+def test_name_test_set_precision_and_recall():
+    bench = _bench()
+    results = bench.evaluate(bench.load_test_set(), bench.decision_function("registry"))
+    overall = results["all"]
+    assert overall.precision >= 0.95, overall.as_dict()
+    assert overall.recall >= 0.90, overall.as_dict()
+    # confusable people (Miller/Milley, Li Qiang/Li Keqiang, the Sinwar brothers …) are mostly kept apart
+    assert results["confusable"].fp <= 0.03 * (results["confusable"].fp + results["confusable"].tn)

@@ -109,6 +109,16 @@ def _organisations() -> tuple[dict[str, _Org], dict[str, _Org], int]:
     return latin, cjk, max((len(k) for k in cjk), default=2)
 
 
+@functools.lru_cache(maxsize=1)
+def _cjk_lengths() -> dict[str, tuple[int, ...]]:
+    """First character of a CJK alias → the alias lengths starting with it, longest first."""
+    _, cjk, _ = _organisations()
+    out: dict[str, set[int]] = {}
+    for alias in cjk:
+        out.setdefault(alias[0], set()).add(len(alias))
+    return {ch: tuple(sorted(ls, reverse=True)) for ch, ls in out.items()}
+
+
 _GAZ_TOKEN_RE = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
 
@@ -117,10 +127,11 @@ def _gazetteer_orgs(text: str) -> list[Mention]:
     found: list[tuple[int, int, _Org]] = []
     # CJK longest match
     if _CJK_RE.search(text):
-        i = 0
-        while i < len(text):
-            for length in range(min(max_cjk, len(text) - i), 1, -1):
-                org = cjk.get(text[i : i + length])
+        lengths = _cjk_lengths()
+        i, n = 0, len(text)
+        while i < n:
+            for length in lengths.get(text[i], ()):  # only lengths some alias starting here has
+                org = cjk.get(text[i : i + length]) if i + length <= n else None
                 if org:
                     found.append((i, i + length, org))
                     i += length

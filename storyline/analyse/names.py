@@ -245,7 +245,7 @@ def romanize(surface: str, language: str = "", *, keep_titles: bool = False) -> 
 # ---------------------------------------------------------------------------
 # Name key
 
-_ZH_REDUCE = {"ke": "k", "te": "t", "de": "d", "si": "s", "ge": "g", "fu": "f", "er": "r", "zi": "z", "ci": "c",
+_ZH_REDUCE = {"ke": "k", "te": "t", "de": "d", "si": "s", "ge": "g", "fu": "f", "er": "r", "zi": "z", "ci": "ts",
               "shi": "sh", "mu": "m", "bu": "b", "pu": "p", "le": "l"}
 
 _REWRITES = [
@@ -277,7 +277,7 @@ def _zh_token_key(token: str) -> str:
     return "".join(out)
 
 
-def _latin_token_key(word: str) -> str:
+def _latin_token_key(word: str, rhotic: bool = False) -> str:
     w = re.sub(r"[^a-z]", "", word.lower())
     if not w:
         return ""
@@ -285,12 +285,13 @@ def _latin_token_key(word: str) -> str:
     w = re.sub(r"c(?=[eiy])", "s", w)
     for old, new in _REWRITES:
         w = w.replace(old, new)
-    w = w.replace("c", "k")
+    w = w.replace("c", "k").replace("ts", "s").replace("v", "f")  # v/f: one letter in Arabic, Chinese (夫)
     w = re.sub(r"(.)\1+", r"\1", w)
     w = re.sub(r"ng(?![aeiouy])", "n", w)  # pinyin -ang/-ong: 朗 lang ~ "ram"
     w = re.sub(r"n(?=[pb])", "m", w)
     # non-rhotic r: drop between a vowel and a consonant
-    w = re.sub(r"(?<=[aeiouy])r(?=[^aeiouy])", "", w)
+    if not rhotic:  # scripts that write no short vowels keep every r
+        w = re.sub(r"(?<=[aeiouy])r(?=[^aeiouy])", "", w)
     # vowel runs → class letters (token-initial y before a vowel is a consonant)
     head = ""
     if len(w) > 1 and w[0] == "y" and w[1] in "aeiou":
@@ -323,21 +324,115 @@ def _ru_base(token: str) -> str:
     return token
 
 
+# Name particles dropped before keying (when other tokens remain): al-Assad ~ Assad ~ الأسد.
+_PARTICLES_ANYWHERE = frozenset({"al", "el", "ul", "аль", "эль", "ал", "آل", "ال"})
+_PARTICLES_INNER = frozenset({"bin", "ibn", "ben", "bint", "бен", "ибн", "бин", "بن", "ابن", "بنت", "本", "伊本"})
+
+_GREEK_DIGRAPHS = [("τζ", "j"), ("γκ", "g"), ("γγ", "ng"), ("μπ", "b"), ("ντ", "d")]
+_ARABIC_VOWELS = str.maketrans({"و": "u", "ي": "i", "ى": "a", "ی": "i", "ة": "a", "ء": "", "ئ": "", "ؤ": "", "ع": "",
+                                "أ": "", "إ": "", "آ": "", "ا": ""})
+_HEBREW_PRE = [("ג'", "j"), ("צ'", "ch"), ("ז'", "zh"), ("וו", "v"), ("יי", "y")]
+_HEBREW_VOWELS = str.maketrans({"ו": "u", "י": "i", "א": "", "ע": ""})
+
+
+def _script_word(token: str, script: str, language: str) -> str:
+    """The ASCII reading of one name token, with the script's own fixes applied."""
+    if script == "han" or _CJK_RE.search(token):
+        if _is_native_zh_name(token):  # 李克强 → "li keqiang": plain pinyin, no transliteration fillers
+            return " ".join(["".join(_zh_syllables(token[0])), "".join(_zh_syllables(token[1:]))])
+        word = _zh_token_key(token)
+        if _KANA_RE.search(token):
+            # katakana: l and r are one sound; u/o added to close a consonant are not in the source name
+            word = word.replace("r", "l")
+            word = re.sub(r"(?<=[bcdfghjklmnpstvz])u(?=[bcdfghjklmnpstvz]|$)", "", word)
+            word = re.sub(r"(?<=[td])o(?=[bcdfghjklmnpstvz]|$)", "", word)
+        else:
+            word = re.sub(r"x(?=[aeiouy])", "s", word)  # pinyin x is closer to s than to ks
+        return word
+    if script == "arabic":
+        if token.startswith("ال") and len(token) >= 5 and token != "الله":
+            token = token[2:]
+        token = token.replace("ض", "ز")
+        token = token[:1] + token[1:].translate(_ARABIC_VOWELS)
+        return anyascii(token)
+    if script == "hebrew":
+        for old, new in _HEBREW_PRE:
+            token = token.replace(old, new)
+        if token[:1] in ("ב", "פ", "כ"):  # no dagesh written: word-initial b, p, k
+            token = {"ב": "b", "פ": "p", "כ": "k"}[token[0]] + token[1:]
+        if token.endswith("ה") and len(token) > 2:
+            token = token[:-1]
+        token = token[:1] + token[1:].translate(_HEBREW_VOWELS)
+        return anyascii(token)
+    if script == "greek":
+        low = token.lower()
+        for old, new in _GREEK_DIGRAPHS:
+            if low.startswith(old):
+                low = new + low[len(old):]
+        low = low.replace("ντ", "nd").replace("μπ", "mb")
+        return anyascii(low)
+    if script == "cyrillic":
+        token = token.replace("дж", "ј").replace("Дж", "Ј").replace("цз", "ј").replace("Цз", "Ј")
+        return anyascii(token)
+    word = anyascii(token)
+    if _HANGUL_RE.search(token):
+        word = re.sub(r"eu(?=[^aeiou]|$)", "", word.lower())  # the filler vowel ㅡ after a lone consonant
+    elif script == "latin" and word[:1] in "xX" and word[1:2].lower() in "aeiou":
+        word = "s" + word[1:]  # Xi, Xinhua: pinyin x
+    return word
+
+
+_ARABIC_SUFFIX_TOKENS = frozenset({"الله", "زاد", "الدين", "الرحمن"})
+
+
+def _join_arabic_compounds(tokens: list[str]) -> list[str]:
+    """ذبيح الله → ذبيح‌الله, خليل زاد → خليل‌زاد: one name in Latin (Zabihullah, Khalilzad)."""
+    out: list[str] = []
+    for t in tokens:
+        if out and t in _ARABIC_SUFFIX_TOKENS and out[-1] not in ("عبد",):
+            out[-1] = out[-1] + t
+        else:
+            out.append(t)
+    return out
+
+
+_ZH_SURNAMES = frozenset("李王张刘陈杨黄赵吴周徐孙朱胡郭何高林郑梁宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+                         "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段侯龙陶黎贺顾毛郝龚邵"
+                         "万钱严覃武戴孔向汤习温胡朴文")
+
+
+def _is_native_zh_name(token: str) -> bool:
+    """A two- or three-character Chinese (or Korean, in hanja) personal name: a common surname
+    followed by given-name characters that are not all transliteration characters (李克强, 金正恩;
+    not 莫迪 Modi)."""
+    if not 2 <= len(token) <= 3 or token[0] not in _ZH_SURNAMES or _KANA_RE.search(token):
+        return False
+    from storyline.analyse.entities import _ZH_TRANSLIT
+
+    return not all(ch in _ZH_TRANSLIT for ch in token[1:])
+
+
+def _drop_particles(tokens: list[str]) -> list[str]:
+    out = [t for i, t in enumerate(tokens)
+           if not ((t.casefold() in _PARTICLES_ANYWHERE and i < len(tokens) - 1)
+                   or (t.casefold() in _PARTICLES_INNER and 0 < i < len(tokens) - 1))]
+    return out or tokens
+
+
 @functools.lru_cache(maxsize=65536)
-def _token_keys(surface: str, language: str) -> tuple[str, ...]:
+def _token_keys(surface: str, language: str, keep_r: bool = False) -> tuple[str, ...]:
     text = unicodedata.normalize("NFC", surface)
     text, _ = strip_titles(text, language)
     keys: list[str] = []
-    for token in _split_tokens(text):
-        if language in ("ru", "uk", "be") and script_of(token) == "cyrillic" and token[:1].isupper():
+    for token in _drop_particles(_join_arabic_compounds(_split_tokens(text))):
+        script = script_of(token)
+        if language in ("ru", "uk", "be") and script == "cyrillic" and token[:1].isupper():
             token = _ru_base(token)
-        if _CJK_RE.search(token):
-            word = _zh_token_key(token)
-        else:
-            word = anyascii(token)
-        k = _latin_token_key(word)
-        if k:
-            keys.append(k)
+        word = _script_word(token, script, language)
+        for part in word.split():
+            k = _latin_token_key(part, rhotic=keep_r or script in ("arabic", "hebrew", "other"))
+            if k:
+                keys.append(k)
     return tuple(keys)
 
 
@@ -408,45 +503,80 @@ def jaro_winkler(a: str, b: str, prefix_weight: float = 0.1) -> float:
     return jaro + prefix * prefix_weight * (1 - jaro)
 
 
-_CHEAP = {frozenset(p) for p in ("ai", "lr", "bp", "dt", "gk", "fv", "sc", "jg", "mn")}
+_CHEAP = {frozenset(p) for p in ("ai", "lr", "bp", "dt", "gk", "fv", "fp", "sc", "jg", "mn")}
 
 
-def _indel(ch: str) -> float:
-    return 0.5 if ch in "aiy" else 1.0
+# Consonants an abjad (or kana, hangul) cannot tell apart: nearly free when comparing skeletons.
+_ABJAD_SAME = {frozenset(p) for p in ("bp", "fv", "fp", "gk", "jg", "jk", "lr", "ds")}
 
 
-def _weighted_edit(a: str, b: str) -> float:
+def _weighted_edit(a: str, b: str, soft: str = "aiy") -> float:
     """Levenshtein distance where vowel insertions, vowel-class swaps and near
     consonants (l/r, b/p, d/t …) cost 0.5: MT and transliteration change vowels
-    far more often than consonants."""
+    far more often than consonants. Letters in ``soft`` cost 0.5 to insert or delete
+    (vowel classes; for consonant skeletons also v, h and r, which abjads write as
+    vowels or Latin keys drop). In skeleton mode (``soft`` is not the default)
+    the consonants an abjad writes with one letter (b/p, f/v, g/k …) cost 0.25
+    and the other near pairs 0.75."""
     if a == b:
         return 0.0
+    skeleton_mode = soft != "aiy"
+
+    def sub(x: str, y: str) -> float:
+        if x == y:
+            return 0.0
+        pair = frozenset((x, y))
+        if skeleton_mode:
+            return 0.25 if pair in _ABJAD_SAME else (0.75 if pair in _CHEAP else 1.0)
+        return 0.5 if pair in _CHEAP else 1.0
+
     prev = [0.0]
     for cb in b:
-        prev.append(prev[-1] + _indel(cb))
+        prev.append(prev[-1] + (0.5 if cb in soft else 1.0))
     for ca in a:
-        cur = [prev[0] + _indel(ca)] + [0.0] * len(b)
+        ia = 0.5 if ca in soft else 1.0
+        cur = [prev[0] + ia] + [0.0] * len(b)
         for j, cb in enumerate(b, 1):
-            sub = 0.0 if ca == cb else (0.5 if frozenset((ca, cb)) in _CHEAP else 1.0)
-            cur[j] = min(prev[j] + _indel(ca), cur[j - 1] + _indel(cb), prev[j - 1] + sub)
+            cur[j] = min(prev[j] + ia, cur[j - 1] + (0.5 if cb in soft else 1.0), prev[j - 1] + sub(ca, cb))
         prev = cur
     return prev[-1]
 
 
-def _token_similarity(a: str, b: str) -> float:
+@functools.lru_cache(maxsize=262144)
+def _token_similarity(a: str, b: str, soft: str = "aiy") -> float:
     """Similarity of two token keys in [0, 1]: edit-based, lifted a little by Jaro-Winkler."""
     if a == b:
         return 1.0
-    d = _weighted_edit(a, b)
+    if len(a) == 1 or len(b) == 1:  # an initial: "Austin S. Miller"
+        return 0.9 if a[:1] == b[:1] else 0.0
+    if frozenset((a, b)) in _nickname_keys():
+        return 0.95
+    d = _weighted_edit(a, b, soft)
     edit = max(0.0, 1.0 - d / max(len(a), len(b), 1))
     return 0.9 * edit + 0.1 * jaro_winkler(a, b)
+
+
+# Given names and their usual short forms (compared on keys, so Джо ~ Joe ~ Joseph).
+_NICKNAMES = {
+    "joe": "joseph", "mike": "michael", "bill": "william", "bob": "robert", "tony": "anthony", "jim": "james",
+    "jimmy": "james", "tom": "thomas", "alex": "alexander", "dick": "richard", "rick": "richard", "dave": "david",
+    "steve": "stephen", "ben": "benjamin", "bibi": "benjamin", "nick": "nicholas", "chris": "christopher",
+    "ted": "edward", "liz": "elizabeth", "kate": "catherine", "sasha": "alexander", "pete": "peter",
+    "andy": "andrew", "dan": "daniel", "sam": "samuel", "matt": "matthew", "jeff": "jeffrey", "ed": "edward",
+    "isaac": "yitzhak", "abe": "abraham", "jack": "john", "hank": "henry", "larry": "lawrence",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _nickname_keys() -> frozenset[frozenset[str]]:
+    return frozenset(frozenset((_latin_token_key(a), _latin_token_key(b))) for a, b in _NICKNAMES.items())
 
 
 def _is_abjad(language: str, surface: str) -> bool:
     return language in ABJAD_LANGUAGES or script_of(surface) in ("arabic", "hebrew")
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=262144)
 def name_similarity(a: str, la: str, b: str, lb: str) -> tuple[float, str]:
     """How likely two names denote the same entity, in [0, 1], with a short reason.
 
@@ -454,18 +584,29 @@ def name_similarity(a: str, la: str, b: str, lb: str) -> tuple[float, str]:
 
     * identical after romanisation: 1.0 "same name";
     * equal keys: 0.95 "transliteration" across scripts, else 0.9 "same key";
-    * both are full names (≥ 2 tokens) and the first tokens (given names)
-      disagree: at most 0.3 "given names differ" — Scott Miller is not
-      Mark Milley even though the surnames are close;
+      equal once spaces are ignored (哈利勒扎德 ~ "Khalil Zad", 김정은 ~ "Kim Jong Un"):
+      0.85, or 0.82 when only near-equal, "same key (spacing)";
+    * both are full names (≥ 2 tokens) and the first given name of the shorter
+      one matches no given name of the longer one: at most 0.3 "given names
+      differ" — Scott Miller is not Mark Milley even though the surnames are
+      close, Joe ~ Joseph and other usual short forms count as a match;
+    * both are full names and the surnames (last tokens) differ: at most 0.5
+      "surnames differ" — Abdullah Abdullah is not Abdul Ghani Baradar;
     * every token of the shorter name matches a token of the longer one
       (keys ≥ 0.8 similar): 0.85 × token score, "token subset" — Khalilzad ⊂
       Zalmay Khalilzad; for a one-token name the *last* token of the longer
       name must be the match (a surname, not a given name);
+    * two one-token names of at most 7 letters whose keys differ by a whole
+      consonant: at most 0.75 "consonants differ" — Miller is not Milley,
+      Hama is not Hamas (a vowel change or a dropped final vowel still
+      matches: Mill ~ Milley);
     * otherwise a key similarity (weighted edit distance + Jaro-Winkler) with
       reason "edit distance N" or "similar spelling".
 
     An abjad side (Arabic, Persian, Urdu, Hebrew) is compared on consonant
-    skeletons.
+    skeletons, where v and h count as half letters (they are often vowels
+    there) and a skeleton of fewer than three letters never matches on
+    spelling alone (ООН is not إيران).
 
     >>> name_similarity("Milley", "en", "米利", "zh")
     (0.95, 'transliteration')
@@ -473,6 +614,10 @@ def name_similarity(a: str, la: str, b: str, lb: str) -> tuple[float, str]:
     'token subset'
     >>> name_similarity("Scott Miller", "en", "Mark Milley", "en")
     (0.3, 'given names differ')
+    >>> name_similarity("Miller", "en", "Milley", "en")
+    (0.75, 'consonants differ')
+    >>> name_similarity("Joe Biden", "en", "Joseph R. Biden", "en")[0] >= 0.8
+    True
     """
     ra, rb = romanize(a, la), romanize(b, lb)
     if ra and ra == rb:
@@ -481,33 +626,74 @@ def name_similarity(a: str, la: str, b: str, lb: str) -> tuple[float, str]:
     if not ka or not kb:
         return 0.0, "no name"
     cross = script_of(a) != script_of(b)
-    if _is_abjad(la, a) or _is_abjad(lb, b):
+    abjad = _is_abjad(la, a) or _is_abjad(lb, b)
+    soft = "aiy"
+    if abjad:
+        # compare consonant skeletons; the other side keeps every r (Mark: mrk, like مارك)
+        ka, kb = list(_token_keys(a, la, True)), list(_token_keys(b, lb, True))
         ka = [skeleton(k) or k for k in ka]
         kb = [skeleton(k) or k for k in kb]
+        soft = "aiyvhr"  # r: a Latin key drops a non-rhotic r (Mark: mak) that the abjad writes (مارك: mrk)
+        if min(len("".join(ka)), len("".join(kb))) < 3:
+            sa, sb = (ka, kb) if len("".join(ka)) <= len("".join(kb)) else (kb, ka)
+            if len("".join(sa)) >= 2 and "".join(sa) == "".join(sb):
+                return 0.85, "short skeleton"
+            if len("".join(sa)) >= 2 and len(sa) == 1 and sa[0] == sb[-1]:
+                return 0.8, "short skeleton"
+            return 0.3, "short skeleton"
     if ka == kb:
         return (0.95, "transliteration") if cross else (0.9, "same key")
-    if "".join(ka) == "".join(kb):  # 哈利勒扎德 vs "Khalil Zad"
+    ja, jb = "".join(ka), "".join(kb)
+    if len(ka) != len(kb) and ja == jb:  # 哈利勒扎德 vs "Khalil Zad"
         return 0.85, "same key (spacing)"
+    # across scripts, spelling differences are transliteration noise: they weigh a quarter less
+    lift = 0.75 if cross else 1.0
+
+    def sim(x: str, y: str, soft_: str = soft) -> float:
+        return 1.0 - lift * (1.0 - _token_similarity(x, y, soft_))
+
     short, long_ = (ka, kb) if len(ka) <= len(kb) else (kb, ka)
+    if len(short) == 1 and len(long_) > 1 and len(short[0]) >= 6 and sim(ja, jb, soft) >= 0.9:
+        return 0.82, "same key (spacing)"  # 김정은 (gimjangan) vs Kim Jong Un
     if len(short) >= 2:
-        given = _token_similarity(short[0], long_[0])
-        if given < 0.6 and not (len(short[0]) == 1 or len(long_[0]) == 1):  # initials are not conflicts
+        given = max(sim(short[0], t, soft) for t in long_[:-1])
+        initials = len(short[0]) == 1 or any(len(t) == 1 for t in long_[:1])
+        if given < 0.6 and not initials:  # initials are not conflicts
             return 0.3, "given names differ"
+        if sim(short[-1], long_[-1], soft) < 0.7:
+            return 0.5, "surnames differ"
     if len(short) < len(long_):
         if len(short) == 1:
-            scores = [_token_similarity(short[0], long_[-1])]
+            scores = [sim(short[0], long_[-1], soft)]
         else:
-            scores = [max(_token_similarity(s, t) for t in long_) for s in short]
+            scores = [max(sim(x, t, soft) for t in long_) for x in short]
         tok = min(scores)
         if tok >= 0.8:
-            return round(0.85 * tok + 0.1 * (tok == 1.0), 3), "token subset"
+            if len(short) == 1 and tok < 1.0 and _consonants_differ(short[0], long_[-1], soft):
+                return 0.7, "consonants differ"
+            return round(0.95 * tok, 3), "token subset"
     if len(short) == len(long_):
-        sims = [_token_similarity(x, y) for x, y in zip(short, long_)]
+        sims = [sim(x, y) for x, y in zip(short, long_)]
         score = min(sims) if len(sims) > 1 else sims[0]
         if len(sims) > 1:
-            score = 0.5 * min(sims) + 0.5 * (sum(sims) / len(sims))
+            score = 0.7 * min(sims) + 0.3 * (sum(sims) / len(sims))
+        elif _consonants_differ(short[0], long_[0], soft):
+            return round(min(score, 0.75), 3), "consonants differ"
     else:
-        score = _token_similarity(" ".join(ka), " ".join(kb)) * 0.8
-    d = _weighted_edit(" ".join(ka), " ".join(kb))
+        score = sim(" ".join(ka), " ".join(kb)) * 0.8
+    d = _weighted_edit(" ".join(ka), " ".join(kb), soft)
     reason = f"edit distance {d:g}" if d <= 2 else "similar spelling"
     return round(min(score, 0.89), 3), reason
+
+
+_NEAR = str.maketrans("lptkvjnaiy", "rbdgfgm   ")
+_NEAR_ABJAD = str.maketrans("lpkvjaiyhv", "rbgfg     ")
+
+
+def _consonants_differ(a: str, b: str, soft: str) -> bool:
+    """Short one-token keys whose consonants differ by more than near pairs
+    (Miller/Milley, Hamas/Hama; not Guterres/古特雷斯, where only l/r differ)."""
+    if max(len(a), len(b)) > 7:
+        return False
+    table = _NEAR if soft == "aiy" else _NEAR_ABJAD  # an abjad writes d and t apart: بوتين is not بايدن
+    return a.translate(table).replace(" ", "") != b.translate(table).replace(" ", "")

@@ -359,15 +359,29 @@ def lookup_place(surface: str, language: str = "") -> Place | None:
     return None
 
 
+@functools.lru_cache(maxsize=1)
+def _cjk_lengths() -> dict[str, tuple[int, ...]]:
+    """First character of a CJK place name → the name lengths starting with it (≤ 12), longest first."""
+    out: dict[str, set[int]] = {}
+    for name in place_index().cjk:
+        if 2 <= len(name) <= 12:
+            out.setdefault(name[0], set()).add(len(name))
+    return {ch: tuple(sorted(ls, reverse=True)) for ch, ls in out.items()}
+
+
 def _scan_cjk(text: str, index: PlaceIndex) -> list[tuple[int, int, _Cand]]:
     hits: list[tuple[int, int, _Cand]] = []
     i, n = 0, len(text)
+    lengths = _cjk_lengths() if index is place_index() else None
     maxlen = min(index.max_cjk, 12)
     while i < n:
         if not _CJK_RE.match(text[i]):
             i += 1
             continue
-        for length in range(min(maxlen, n - i), 1, -1):
+        tries = lengths.get(text[i], ()) if lengths is not None else range(min(maxlen, n - i), 1, -1)
+        for length in tries:
+            if i + length > n:
+                continue
             cands = index.cjk.get(text[i : i + length])
             if cands:
                 hits.append((i, i + length, cands[0]))
