@@ -13,7 +13,7 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields as dataclass_fields
 from pathlib import Path
 from typing import Any
@@ -282,18 +282,13 @@ def _csv_rows(text: str, delimiter: str | None) -> Iterator[tuple[int, list[str]
         start = reader.line_num + 1
 
 
-def iter_csv(
-    raw: bytes, path: str, *, fields: FieldMap | None = None, delimiter: str | None = None
-) -> Iterator[Article | RecordError]:
-    """Articles from a CSV file with a header row (delimiter sniffed among ``, ; tab |``).
+def _iter_csv_table(
+    raw: bytes, path: str, delimiter: str | None, check_header: Callable[[list[str]], str | None]
+) -> Iterator[tuple[str, list[str], list[str]] | RecordError]:
+    """``(where, header, row)`` for each data row of a CSV file, or RecordErrors; never raises.
 
-    A header without a text column is one :class:`RecordError` for the file.
-
-    >>> out = list(iter_csv(b'title,body\\nQuake,A quake hit Kabul.\\n', "a.csv"))
-    >>> out[0].title, out[0].text, out[0].source
-    ('Quake', 'A quake hit Kabul.', 'csv:a.csv:2')
+    ``check_header`` returns a reason when the header cannot be used; that ends the file with one error.
     """
-    fields = fields or _DEFAULT_FIELDS
     try:
         text = decode_bytes(raw, path)
     except InputError as exc:
@@ -309,24 +304,45 @@ def iter_csv(
             continue
         if header is None:
             header = [cell.strip().lstrip("\ufeff") for cell in row]
-            if fields.find(dict.fromkeys(header, "x"), "text") is None:
-                expected = ", ".join(repr(n) for n in fields.text)
-                yield RecordError(
-                    f"file:{path}",
-                    "ingest",
-                    f"no text column: expected one of {expected}; the columns are {header[:30]}",
-                    "InputError",
-                    raw=raw,
-                )
+            reason = check_header(header)
+            if reason is not None:
+                yield RecordError(f"file:{path}", "ingest", reason, "InputError", raw=raw)
                 return
             continue
-        record = dict(zip(header, row))
-        try:
-            yield parse_record(record, where, fields, fmt="csv")
-        except InputError as exc:
-            yield RecordError.from_exc(where, "ingest", exc, raw=_csv_line(row))
+        yield where, header, row
     if header is None:
         yield RecordError(f"file:{path}", "ingest", "CSV file has no header row", "InputError", raw=raw)
+
+
+def iter_csv(
+    raw: bytes, path: str, *, fields: FieldMap | None = None, delimiter: str | None = None
+) -> Iterator[Article | RecordError]:
+    """Articles from a CSV file with a header row (delimiter sniffed among ``, ; tab |``).
+
+    A header without a text column is one :class:`RecordError` for the file.
+
+    >>> out = list(iter_csv(b'title,body\\nQuake,A quake hit Kabul.\\n', "a.csv"))
+    >>> out[0].title, out[0].text, out[0].source
+    ('Quake', 'A quake hit Kabul.', 'csv:a.csv:2')
+    """
+    fields = fields or _DEFAULT_FIELDS
+    chosen = fields
+
+    def check(header: list[str]) -> str | None:
+        if chosen.find(dict.fromkeys(header, "x"), "text") is None:
+            expected = ", ".join(repr(n) for n in chosen.text)
+            return f"no text column: expected one of {expected}; the columns are {header[:30]}"
+        return None
+
+    for item in _iter_csv_table(raw, path, delimiter, check):
+        if isinstance(item, RecordError):
+            yield item
+            continue
+        where, header, row = item
+        try:
+            yield parse_record(dict(zip(header, row)), where, fields, fmt="csv")
+        except InputError as exc:
+            yield RecordError.from_exc(where, "ingest", exc, raw=_csv_line(row))
 
 
 def _csv_line(row: list[str]) -> bytes:
@@ -440,27 +456,14 @@ def _load_scraped(articles_dir: Path, article_id: str, lang: str | None, where: 
 
 
 def _iter_pairs_csv(raw: bytes, path: str, articles_dir: Path) -> Iterator[ArticlePair | RecordError]:
-    try:
-        text = decode_bytes(raw, path)
-    except InputError as exc:
-        yield RecordError.from_exc(f"file:{path}", "ingest", exc, raw=raw)
-        return
-    header: list[str] | None = None
-    for lineno, row in _csv_rows(text, ","):
-        where = f"csv:{path}:{lineno}"
-        if isinstance(row, csv.Error):
-            yield RecordError(where, "ingest", f"malformed CSV row: {row}", "csv.Error")
+    def check(header: list[str]) -> str | None:
+        return None if "pair_id" in [h.lower() for h in header] else f"no 'pair_id' column; the columns are {header[:30]}"
+
+    for item in _iter_csv_table(raw, path, ",", check):
+        if isinstance(item, RecordError):
+            yield item
             continue
-        if not any(cell.strip() for cell in row):
-            continue
-        if header is None:
-            header = [cell.strip().lstrip("\ufeff") for cell in row]
-            if "pair_id" not in [h.lower() for h in header]:
-                yield RecordError(
-                    f"file:{path}", "ingest", f"no 'pair_id' column; the columns are {header[:30]}", "InputError", raw=raw
-                )
-                return
-            continue
+        where, header, row = item
         record = {h.lower(): v for h, v in zip(header, row)}
         try:
             pair_id = record.get("pair_id", "").strip()
@@ -472,8 +475,6 @@ def _iter_pairs_csv(raw: bytes, path: str, articles_dir: Path) -> Iterator[Artic
             yield ArticlePair(pair_id=pair_id, a=a, b=b, gold=_gold(record, where))
         except InputError as exc:
             yield RecordError(where, "ingest", exc.reason, type(exc).__name__, raw=_csv_line(row))
-    if header is None:
-        yield RecordError(f"file:{path}", "ingest", "CSV file has no header row", "InputError", raw=raw)
 
 
 def iter_pairs(
