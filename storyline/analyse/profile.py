@@ -40,6 +40,9 @@ class Profiler:
         Length of the lead passage embedded as one unit (title + start of the text).
     entities, places, dates, numbers:
         Switch analysers off (for speed measurements and ablations).
+    entity_models:
+        Use the per-language NER models (spaCy, natasha, jiagu); False uses only the
+        gazetteers, titles and capitalisation — about twice as fast, fewer people found.
     """
 
     encoder: Encoder = field(default_factory=Encoder)
@@ -47,9 +50,12 @@ class Profiler:
     tail_sentences: int = 12
     lead_chars: int = 1000
     entities: bool = True
+    entity_models: bool = True
     places: bool = True
     dates: bool = True
     numbers: bool = True
+
+    _light_extractor: object = field(default=None, init=False, repr=False, compare=False)
 
     def profile(self, article: Article) -> Profile:
         text = article.text
@@ -105,9 +111,15 @@ class Profiler:
     def _entities(self, seg: Segment) -> list[Mention]:
         if not self.entities:
             return []
-        from storyline.analyse.entities import extract_entities
+        from storyline.analyse.entities import EntityExtractor, default_extractor
 
-        return [_shift(m, seg.start) for m in extract_entities(seg.text, seg.language)]
+        if self.entity_models:
+            extractor = default_extractor()
+        else:
+            if self._light_extractor is None:
+                self._light_extractor = EntityExtractor(use_models=False)
+            extractor = self._light_extractor
+        return [_shift(m, seg.start) for m in extractor.extract(seg.text, seg.language)]
 
     def _group(self, mentions: list[Mention]) -> tuple[tuple[int, ...], ...]:
         """Which mentions name the same entity (done once here, so comparisons don't redo it)."""
