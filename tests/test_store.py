@@ -13,7 +13,7 @@ from storyline.store.codec import decode_profile, encode_profile
 from storyline.types import Article, Mention, Place, RecordError
 
 UTC = timezone.utc
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(scope="session")
