@@ -1,12 +1,14 @@
 """Pair-scoring quality on the SemEval-2022 Task 8 dev pairs, with baselines on the same folds.
 
-    .venv/bin/python benchmarks/bench_pairs.py [--out results.json]
+    .venv/bin/python benchmarks/bench_pairs.py [--out results.json] [--save-profiles P | --profiles P] [--no-pair-model]
 
-Profiles every article of ../shared/data/semeval2022-task8/dev_pairs*.jsonl once, then reports grouped
-5-fold cross-validated Pearson (folds keep every article, and every machine-translated copy of it, on one
-side) for: storyline's combiner over all feature groups; the same combiner over the cheap groups only
-(embeddings + surface); and plain USE cosines (lead passage, mean of sentences). Exits 2 when ../shared
-is not there.
+Profiles every article of ../shared/data/semeval2022-task8/dev_pairs*.jsonl once (or loads the pickle
+``--profiles`` written earlier by ``--save-profiles``), then reports grouped 5-fold cross-validated
+Pearson (folds keep every article, and every machine-translated copy of it, on one side) for:
+storyline's combiner with the pair network stacked (trained inside every fold, out of fold on the
+fold's training rows: nested, needs torch); the pair network alone on the same folds; the plateau
+model (the combiner over all cheap feature groups, no pair network); the combiner over embeddings +
+surface only; and plain USE cosines (lead passage, mean of sentences). Exits 2 when ../shared is not there.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="Also write the full JSON report here.")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--save-profiles", type=Path, default=None, help="Pickle the profiles here (for training without re-profiling).")
+    parser.add_argument("--profiles", type=Path, default=None, help="Load profiles pickled by --save-profiles instead of profiling.")
+    parser.add_argument("--no-pair-model", action="store_true", help="Skip the pair network (no torch needed; ~25 network trainings saved).")
     args = parser.parse_args()
     files = [DATA / "dev_pairs.jsonl", DATA / "dev_pairs_mt.jsonl"]
     if not all(f.exists() for f in files):
@@ -42,14 +46,30 @@ def main() -> int:
     pairs = _load_pairs([str(f) for f in files], None, failures)
     extra = translation_pairs(pairs, limit=100)
     started = time.perf_counter()
-    profiles = _profile_pairs(pairs + extra, args.workers, failures)
+    if args.profiles:
+        import pickle
+
+        profiles = pickle.loads(args.profiles.read_bytes())["profiles"]
+        missing = [p for p in pairs + extra if p.a.article_id not in profiles or p.b.article_id not in profiles]
+        if missing:
+            profiles.update(_profile_pairs(missing, args.workers, failures))
+    else:
+        profiles = _profile_pairs(pairs + extra, args.workers, failures)
     profile_seconds = time.perf_counter() - started
     if args.save_profiles:
         import pickle
 
         args.save_profiles.write_bytes(pickle.dumps({"pairs": pairs, "profiles": profiles}))
     results: dict[str, object] = {"pairs": len(pairs), "articles": len(profiles), "profile_seconds": round(profile_seconds, 1)}
-    results["storyline"] = evaluate_pairs_cv(pairs, profiles, extra=extra)
+    systems = ["storyline", "plateau_no_pair_model", "storyline_no_translation_pairs", "cheap_features_gbm", "use_cosine_lead_passage", "use_cosine_sentence_mean"]
+    if args.no_pair_model:
+        results["storyline"] = evaluate_pairs_cv(pairs, profiles, extra=extra)
+        systems.remove("plateau_no_pair_model")
+    else:
+        results["storyline"] = evaluate_pairs_cv(pairs, profiles, extra=extra, pair_model=True, log=lambda m: print(m, file=sys.stderr))
+        results["pair_model_alone"] = results["storyline"].pop("pair_model_alone")  # type: ignore[union-attr]
+        results["plateau_no_pair_model"] = evaluate_pairs_cv(pairs, profiles, extra=extra)
+        systems.insert(1, "pair_model_alone")
     results["storyline_no_translation_pairs"] = evaluate_pairs_cv(pairs, profiles)
     results["cheap_features_gbm"] = evaluate_pairs_cv(pairs, profiles, feature_groups=("embedding", "surface"))
     gold = gold_arrays(pairs)
@@ -61,18 +81,20 @@ def main() -> int:
     print(f"{len(pairs)} pairs ({int(mt.sum())} machine-translated), {len(profiles)} articles profiled in {profile_seconds:.0f} s")
     dims = ["overall", "geography", "entities", "time", "narrative", "style", "tone"]
     print(f"{'system':34s} " + " ".join(f"{d[:9]:>9s}" for d in dims) + "   real     mt")
-    for name in ("storyline", "storyline_no_translation_pairs", "cheap_features_gbm", "use_cosine_lead_passage", "use_cosine_sentence_mean"):
+    for name in systems:
         rep = results[name]
         src = rep.get("by_source", {})  # type: ignore[union-attr]
         print(
             f"{name:34s} " + " ".join(f"{(rep['pearson'].get(d) or 0):9.3f}" for d in dims)  # type: ignore[index]
             + f"  {src.get('real', {}).get('overall') or 0:.3f}  {src.get('machine_translated', {}).get('overall') or 0:.3f}"
         )
-    print("\nper language pair, overall (n): storyline | cheap GBM | USE lead cosine")
+    plateau = "plateau_no_pair_model" if "plateau_no_pair_model" in results else "storyline"
+    print(f"\nper language pair, overall (n): storyline | {plateau} | cheap GBM | USE lead cosine")
     for lp, entry in results["storyline"]["by_language_pair"].items():  # type: ignore[index]
+        flat = results[plateau]["by_language_pair"][lp]["overall"]  # type: ignore[index]
         cheap = results["cheap_features_gbm"]["by_language_pair"][lp]["overall"]  # type: ignore[index]
         cos = results["use_cosine_lead_passage"]["by_language_pair"][lp]["overall"]  # type: ignore[index]
-        print(f"  {lp:6s} ({entry['n']:4d}): {entry['overall']:.3f} | {cheap:.3f} | {cos:.3f}")
+        print(f"  {lp:6s} ({entry['n']:4d}): {entry['overall']:.3f} | {flat:.3f} | {cheap:.3f} | {cos:.3f}")
     if args.out:
         args.out.write_text(json.dumps(results, indent=1), encoding="utf-8")
     return 0

@@ -239,9 +239,11 @@ def _print_comparison(a: Article, b: Article, result: PairScore) -> None:
     if numbers.get("conflicting"):
         console.print("[bold red]conflicting numbers[/]: " + _esc(", ".join(f"{n.get('unit')}: {n.get('a')} vs {n.get('b')}" for n in numbers["conflicting"][:8])))
     if ev.sentence_pairs:
-        console.print("[bold]closest sentences[/]")
+        weighted = "weight" in ev.sentence_pairs[0]
+        console.print("[bold]sentence pairs that drove the pair model[/] [dim](attention weight, cosine)[/]" if weighted else "[bold]closest sentences[/]")
         for p in ev.sentence_pairs:
-            console.print(f"  [dim]{p['score']:.2f}[/] {_esc(p['a'][:100])}\n       {_esc(p['b'][:100])}")
+            lead = f"{p['weight']:.2f} {p['score']:.2f}" if weighted else f"{p['score']:.2f}"
+            console.print(f"  [dim]{lead}[/] {_esc(p['a'][:100])}\n       {' ' * len(lead)} {_esc(p['b'][:100])}" if weighted else f"  [dim]{lead}[/] {_esc(p['a'][:100])}\n       {_esc(p['b'][:100])}")
 
 
 # ---------------------------------------------------------------- group (main job on a folder)
@@ -409,8 +411,9 @@ def _profile_pairs(pairs: Sequence[ArticlePair], workers: int, failures: list[Re
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N pairs.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes for profiling (default: all CPUs).")
 @click.option("--translations", type=click.IntRange(min=0), default=TRANSLATION_PAIRS, show_default=True, help="With --cv: translation pairs added to the training folds only (as in `train pairs`).")
+@click.option("--pair-model", "with_pair_model", is_flag=True, help="With --cv: train the pair network inside every fold (nested, needs torch) and stack it.")
 @click.pass_obj
-def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | None, folds: int | None, limit: int | None, workers: int | None, translations: int) -> None:
+def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | None, folds: int | None, limit: int | None, workers: int | None, translations: int, with_pair_model: bool) -> None:
     """Pearson correlation with gold scores, per dimension and per language pair
     (SemEval-2022 Task 8 JSONL or CSV). Gold and predictions use the task's
     scale, 1 = very similar … 4 = very dissimilar.
@@ -432,7 +435,7 @@ def eval_pairs(ctx: Context, paths: Sequence[str], as_json: bool, model: str | N
         pairs = [p for p in pairs if p.a.article_id in profiles and p.b.article_id in profiles]
         extra = [p for p in extra if p.a.article_id in profiles and p.b.article_id in profiles]
         if folds:
-            report = evaluate_pairs_cv(pairs, profiles, n_folds=folds, extra=extra)
+            report = evaluate_pairs_cv(pairs, profiles, n_folds=folds, extra=extra, pair_model=with_pair_model)
         else:
             report = evaluate_pairs_model(pairs, profiles, PairScorer.load(model))
     report["failures"] = [{"source": f.source, "reason": f.reason} for f in failures]
@@ -475,8 +478,9 @@ def _fmt(v: float | None) -> str:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the model file.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes for profiling (default: all CPUs).")
 @click.option("--translations", type=click.IntRange(min=0), default=TRANSLATION_PAIRS, show_default=True, help="Translation pairs found in the data (an article and its machine translation) added as 'identical'; 0 for none.")
+@click.option("--pair-model/--no-pair-model", "with_pair_model", default=True, show_default=True, help="Also train the pair network (needs torch, the `train` extra) and stack its outputs; weights go to OUT with .npz.")
 @click.pass_obj
-def train_pairs(ctx: Context, paths: Sequence[str], out: str, workers: int | None, translations: int) -> None:
+def train_pairs(ctx: Context, paths: Sequence[str], out: str, workers: int | None, translations: int, with_pair_model: bool) -> None:
     """Train the pair scorer on SemEval-2022 Task 8 pairs and write the model
     file. `storyline train pairs dev_pairs.jsonl dev_pairs_mt.jsonl --out
     storyline/models/pair_scorer.json` reproduces the bundled model."""
@@ -490,13 +494,19 @@ def train_pairs(ctx: Context, paths: Sequence[str], out: str, workers: int | Non
             raise InputError(", ".join(paths), "no labelled pairs could be read")
         pairs = pairs + (translation_pairs(pairs, limit=translations) if translations else [])
         profiles = _profile_pairs(pairs, workers or default_workers(), failures)
-        triples = [(profiles[p.a.article_id], profiles[p.b.article_id], p.gold) for p in pairs if p.a.article_id in profiles and p.b.article_id in profiles]
+        pairs = [p for p in pairs if p.a.article_id in profiles and p.b.article_id in profiles]
+        triples = [(profiles[p.a.article_id], profiles[p.b.article_id], p.gold) for p in pairs]
+        from storyline.evaluate import pair_groups
+
         scorer = train(
             triples,
+            pair_model=with_pair_model,
+            cv_groups=pair_groups(pairs),
+            log=lambda msg: click.echo(msg, err=True),
             meta={
                 "data": [Path(p).name for p in paths],
                 "translation_pairs": translations,
-                "command": "storyline train pairs " + " ".join(Path(p).name for p in paths) + f" --translations {translations} --out " + Path(out).name,
+                "command": "storyline train pairs " + " ".join(Path(p).name for p in paths) + f" --translations {translations}" + ("" if with_pair_model else " --no-pair-model") + " --out " + Path(out).name,
             },
         )
         scorer.save(out)

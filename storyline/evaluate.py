@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -105,11 +105,16 @@ def cross_validate(
     seed: int = 0,
     num_rounds: int | None = None,
     train_only: np.ndarray | None = None,
+    stack: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+    stack_names: Sequence[str] = (),
 ) -> dict[str, np.ndarray]:
     """Out-of-fold predictions of the learned combiner, folds grouped by article.
 
     Rows flagged in ``train_only`` (augmented pairs) are used for training in the
     folds where their group is not scored, and never scored themselves.
+    ``stack(train_idx, test_idx)`` returns extra feature columns (named
+    ``stack_names``) for both sides of a fold — a pair model trained inside the
+    fold, out of fold on its training rows (nested), so nothing leaks.
     """
     from storyline.scorer import NUM_ROUNDS, fit_matrix
 
@@ -119,11 +124,16 @@ def cross_validate(
         train_mask = np.ones(len(x), dtype=bool)
         train_mask[test_idx] = False
         test_idx = test_idx[~extra[test_idx]]
+        x_train, x_test, fold_names = x[train_mask], x[test_idx], list(names)
+        if stack is not None:
+            s_train, s_test = stack(np.flatnonzero(train_mask), test_idx)
+            x_train, x_test = np.hstack([x_train, s_train]), np.hstack([x_test, s_test])
+            fold_names += list(stack_names)
         boosters = fit_matrix(
-            x[train_mask], {d: y[train_mask] for d, y in gold.items()}, names, num_rounds=num_rounds or NUM_ROUNDS
+            x_train, {d: y[train_mask] for d, y in gold.items()}, fold_names, num_rounds=num_rounds or NUM_ROUNDS
         )
         for d, booster in boosters.items():
-            predicted[d][test_idx] = np.clip(booster.predict(x[test_idx], num_threads=1), 1.0, 4.0)
+            predicted[d][test_idx] = np.clip(booster.predict(x_test, num_threads=1), 1.0, 4.0)
     return predicted
 
 
@@ -181,16 +191,24 @@ def evaluate_pairs_cv(
     extra: Sequence[Any] = (),
     feature_groups: Sequence[str] | None = None,
     seed: int = 0,
+    pair_model: Any = None,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Grouped K-fold Pearson report of the combiner retrained on each fold.
 
-    ``extra`` pairs (augmentation) join the training folds only.
+    ``extra`` pairs (augmentation) join the training folds only. With
+    ``pair_model`` (a :class:`storyline.pairmodel.TrainConfig`, or True for the
+    default) the pair network is trained inside every fold and its seven outputs
+    join the combiner's features: out of fold (an inner grouped CV) on the
+    fold's training rows, from a network trained on all of them on its test rows.
+    The report then also holds ``pair_model_alone``, the network's own
+    out-of-fold Pearson on the same folds.
     """
     import time
 
     from storyline.similarity import FEATURE_GROUPS, pair_features
 
-    groups = tuple(feature_groups or FEATURE_GROUPS)
+    groups = tuple(g for g in (feature_groups or FEATURE_GROUPS) if g in FEATURE_GROUPS)
     everything = list(pairs) + list(extra)
     started = time.perf_counter()
     rows = [pair_features(profiles[p.a.article_id], profiles[p.b.article_id], groups) for p in everything]
@@ -198,8 +216,40 @@ def evaluate_pairs_cv(
     names = list(rows[0])
     x = np.array([[r[n] for n in names] for r in rows], dtype=np.float64)
     train_only = np.array([False] * len(pairs) + [True] * len(extra))
-    predicted = cross_validate(x, gold_arrays(everything), names, pair_groups(everything), n_folds=n_folds, seed=seed, train_only=train_only)
+    cv_groups = pair_groups(everything)
+    stack, stack_names, alone = None, [], np.full((len(everything), len(DIMENSIONS)), np.nan)
+    if pair_model:
+        from storyline.pairmodel import STACK_NAMES, TrainConfig, article_input, out_of_fold, train_pair_model
+
+        config = pair_model if isinstance(pair_model, TrainConfig) else TrainConfig()
+        cache: dict[str, Any] = {}
+        for p in everything:
+            for art in (p.a, p.b):
+                if art.article_id not in cache:
+                    cache[art.article_id] = article_input(profiles[art.article_id])
+        inputs = [(cache[p.a.article_id], cache[p.b.article_id]) for p in everything]
+        golds = [p.gold for p in everything]
+        stack_names = list(STACK_NAMES)
+
+        def stack(train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            sub = [inputs[i] for i in train_idx]
+            inner = out_of_fold(sub, [golds[i] for i in train_idx], [cv_groups[i] for i in train_idx], n_folds=n_folds, seed=seed + 1, config=config)
+            model = train_pair_model([(*sub[k], golds[i]) for k, i in enumerate(train_idx)], config)
+            outer = model.predict_inputs([inputs[i] for i in test_idx])
+            alone[test_idx] = outer
+            if log:
+                log(f"fold done: pair model {model.meta['train_seconds']} s")
+            return inner, outer
+
+    predicted = cross_validate(
+        x, gold_arrays(everything), names, cv_groups, n_folds=n_folds, seed=seed, train_only=train_only, stack=stack, stack_names=stack_names
+    )
     predicted = {d: v[: len(pairs)] for d, v in predicted.items()}
     gold = gold_arrays(pairs)
-    report = pearson_report(gold, predicted, [p.language_pair for p in pairs], pairs_per_second=round(len(pairs) / max(seconds, 1e-9), 1))
-    return _with_sources(report, pairs, predicted, gold)
+    lps = [p.language_pair for p in pairs]
+    report = pearson_report(gold, predicted, lps, pairs_per_second=round(len(pairs) / max(seconds, 1e-9), 1))
+    report = _with_sources(report, pairs, predicted, gold)
+    if pair_model:
+        own = {d: alone[: len(pairs), k] for k, d in enumerate(DIMENSIONS)}
+        report["pair_model_alone"] = _with_sources(pearson_report(gold, own, lps), pairs, own, gold)
+    return report

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from storyline.types import DIMENSIONS, Article, ArticlePair, PairScore, Profile
 
 MODEL_FORMAT = "storyline-pair-scorer/1"
 DEFAULT_MODEL = "pair_scorer.json"
+PAIR_MODEL_GROUP = "pairmodel"
+"""Feature group of the learned pair network (:mod:`storyline.pairmodel`); its weights live next to
+the scorer file, same name with ``.npz``."""
 
 LGBM_PARAMS: dict[str, Any] = {
     "objective": "regression",
@@ -71,6 +74,7 @@ class PairScorer:
     feature_names: tuple[str, ...]
     boosters: dict[str, Any] = field(repr=False)
     meta: dict[str, Any] = field(default_factory=dict)
+    pair_model: Any = field(default=None, repr=False)  # storyline.pairmodel.PairModel when "pairmodel" in groups
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -90,14 +94,19 @@ class PairScorer:
             raise ModelError(f"[{ModelError.code}] {path}: not a storyline model file ({exc})") from None
         if data.get("format") != MODEL_FORMAT:
             raise ModelError(f"[{ModelError.code}] {path}: format {data.get('format')!r}, expected {MODEL_FORMAT!r}")
-        unknown = [g for g in data["groups"] if g not in FEATURE_GROUPS]
+        unknown = [g for g in data["groups"] if g not in FEATURE_GROUPS and g != PAIR_MODEL_GROUP]
         if unknown:
             raise ModelError(
                 f"[{ModelError.code}] {path}: trained with feature groups {unknown} that this storyline does not have; "
                 f"available: {sorted(FEATURE_GROUPS)}"
             )
         boosters = {dim: lgb.Booster(model_str=text) for dim, text in data["models"].items()}
-        return cls(tuple(data["groups"]), tuple(data["features"]), boosters, data.get("meta", {}))
+        pair_model = None
+        if PAIR_MODEL_GROUP in data["groups"]:
+            from storyline.pairmodel import PairModel
+
+            pair_model = PairModel.load(path.with_suffix(".npz"))
+        return cls(tuple(data["groups"]), tuple(data["features"]), boosters, data.get("meta", {}), pair_model)
 
     def save(self, path: str | Path) -> None:
         data = {
@@ -108,9 +117,23 @@ class PairScorer:
             "models": {dim: b.model_to_string() for dim, b in self.boosters.items()},
         }
         Path(path).write_text(json.dumps(data), encoding="utf-8")
+        if self.pair_model is not None:
+            self.pair_model.save(Path(path).with_suffix(".npz"))
+
+    @property
+    def feature_groups(self) -> tuple[str, ...]:
+        """The groups computed by :mod:`storyline.similarity` (all but the pair model)."""
+        return tuple(g for g in self.groups if g != PAIR_MODEL_GROUP)
 
     def feature_matrix(self, pairs: Iterable[tuple[Profile, Profile]]) -> np.ndarray:
-        rows = [pair_features(a, b, self.groups) for a, b in pairs]
+        pairs = list(pairs)
+        rows = [pair_features(a, b, self.feature_groups) for a, b in pairs]
+        if self.pair_model is not None:
+            from storyline.pairmodel import STACK_NAMES, article_input
+
+            out = self.pair_model.predict_inputs([(article_input(a), article_input(b)) for a, b in pairs])
+            for row, values in zip(rows, out):
+                row.update(zip(STACK_NAMES, map(float, values)))
         return np.array([[row[name] for name in self.feature_names] for row in rows], dtype=np.float64).reshape(
             len(rows), len(self.feature_names)
         )
@@ -129,6 +152,10 @@ class PairScorer:
                 feats.update(entity_features(a, b, matches))
             elif group == "numbers":
                 feats.update(number_features(a, b, numbers))
+            elif group == PAIR_MODEL_GROUP:
+                from storyline.pairmodel import STACK_NAMES
+
+                feats.update(zip(STACK_NAMES, self.pair_model.predict(a, b).values()))
             else:
                 feats.update(FEATURE_GROUPS[group](a, b))
         x = np.array([[feats[name] for name in self.feature_names]], dtype=np.float64)
@@ -136,6 +163,10 @@ class PairScorer:
         if "embedding" not in self.groups:
             feats.update(embedding_features(a, b))
         evidence = build_evidence(a, b, matches=matches, numbers=numbers)
+        if self.pair_model is not None and a.sentences and b.sentences:
+            import dataclasses
+
+            evidence = dataclasses.replace(evidence, sentence_pairs=tuple(self.pair_model.explain(a, b)))
         return PairScore(
             a_id=a.article_id,
             b_id=b.article_id,
@@ -217,20 +248,44 @@ def train(
     num_rounds: int = NUM_ROUNDS,
     params: dict[str, Any] | None = None,
     meta: dict[str, Any] | None = None,
+    pair_model: Any = None,
+    cv_groups: Sequence[int] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> PairScorer:
     """Fit one regressor per dimension on ``(profile_a, profile_b, gold)`` triples.
 
     Features are symmetric, so each pair is used once, in the order given.
+    With ``pair_model`` (a :class:`storyline.pairmodel.TrainConfig`, or True)
+    the pair network is trained too: its outputs are features of the combiner,
+    out of fold on the training pairs (5 folds grouped by ``cv_groups``, by
+    default one group per pair) and from a network trained on everything at run
+    time. Needs torch (the ``train`` extra).
     """
     started = time.perf_counter()
+    groups = tuple(g for g in groups if g != PAIR_MODEL_GROUP)
     rows = [pair_features(a, b, groups) for a, b, _ in pairs]
     names = tuple(rows[0]) if rows else ()
     x = np.array([[row[n] for n in names] for row in rows], dtype=np.float64)
     gold = {dim: np.array([g.get(dim, math.nan) for _, _, g in pairs], dtype=np.float64) for dim in DIMENSIONS}
+    net = None
+    if pair_model:
+        from storyline.pairmodel import STACK_NAMES, TrainConfig, article_input, out_of_fold, train_pair_model
+
+        config = pair_model if isinstance(pair_model, TrainConfig) else TrainConfig()
+        cache: dict[int, Any] = {}
+        inputs = [(cache.setdefault(id(a), article_input(a)), cache.setdefault(id(b), article_input(b))) for a, b, _ in pairs]
+        golds = [g for _, _, g in pairs]
+        oof = out_of_fold(inputs, golds, list(cv_groups) if cv_groups is not None else list(range(len(pairs))), config=config, log=log)
+        net = train_pair_model([(*inp, g) for inp, g in zip(inputs, golds)], config)
+        if log:
+            log(f"pair model on all pairs: {net.meta['train_seconds']} s")
+        x = np.hstack([x, oof])
+        names = names + STACK_NAMES
+        groups = groups + (PAIR_MODEL_GROUP,)
     boosters = fit_matrix(x, gold, names, num_rounds=num_rounds, params=params)
     info = dict(meta or {})
     info.update({"n_pairs": len(pairs), "train_seconds": round(time.perf_counter() - started, 1)})
-    return PairScorer(tuple(groups), names, boosters, info)
+    return PairScorer(tuple(groups), names, boosters, info, net)
 
 
 def fit_matrix(

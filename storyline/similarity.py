@@ -178,6 +178,51 @@ def place_features(a: Profile, b: Profile) -> dict[str, float]:
         "country_score": len(ca & cb) / max(1, len(ca | cb)),
         "place_shared_count": math.log1p(len(ids_a & ids_b)),
         "place_none": float(not ids_a or not ids_b),
+        **place_specificity_features(a, b),
+    }
+
+
+_SPECIFICITY = {"city": 3.0, "region": 2.0, "country": 1.0}
+
+
+def _country_profile(p: Profile) -> dict[str, float]:
+    """Share of the place mentions of an article that fall in each country (cities count for their country)."""
+    counts: dict[str, float] = {}
+    for place in p.places:
+        if place.country:
+            counts[place.country] = counts.get(place.country, 0.0) + 1.0
+    total = sum(counts.values()) or 1.0
+    return {c: n / total for c, n in counts.items()}
+
+
+def place_specificity_features(a: Profile, b: Profile) -> dict[str, float]:
+    """Place overlap weighted by how specific a place is (a shared city says more than a shared
+    country), and agreement of the two articles' country mention profiles.
+
+    >>> from storyline.types import Place
+    >>> def prof(*places):
+    ...     return Profile("x", "", "en", (), (), np.zeros(2), np.zeros((0, 2)), np.zeros(2), places=places)
+    >>> kabul = Place("Kabul", "geonames:1138958", "Kabul", "AF", "city")
+    >>> af, us = Place("Afghanistan", "iso:AF", "Afghanistan", "AF", "country"), Place("US", "iso:US", "United States", "US", "country")
+    >>> f = place_specificity_features(prof(kabul, af, us), prof(kabul, kabul, us))
+    >>> round(f["place_specific_score"], 3), f["place_city_shared"], round(f["country_profile_score"], 3)
+    (0.8, 1.0, 1.0)
+    """
+    wa = {p.place_id: _SPECIFICITY.get(p.kind, 1.0) for p in a.places}
+    wb = {p.place_id: _SPECIFICITY.get(p.kind, 1.0) for p in b.places}
+    shared = set(wa) & set(wb)
+    union = set(wa) | set(wb)
+    ka, kb = _country_profile(a), _country_profile(b)
+    dot = sum(v * kb.get(c, 0.0) for c, v in ka.items())
+    norm = math.sqrt(sum(v * v for v in ka.values()) * sum(v * v for v in kb.values()))
+    top_a = max(ka, key=lambda c: ka[c]) if ka else None
+    top_b = max(kb, key=lambda c: kb[c]) if kb else None
+    return {
+        "place_specific_score": sum(wa.get(i, wb.get(i, 1.0)) for i in shared) / max(1.0, sum(wa.get(i, wb.get(i, 1.0)) for i in union)),
+        "place_city_shared": float(sum(1 for i in shared if wa[i] >= 3.0)),
+        "country_profile_score": dot / norm if norm else 0.0,
+        "main_country_same": float(top_a is not None and top_a == top_b),
+        "places_count_min": math.log1p(min(len(a.places), len(b.places))),
     }
 
 
@@ -197,6 +242,11 @@ def date_features(a: Profile, b: Profile) -> dict[str, float]:
     days_b = {d.value for d in b.dates if d.precision == "day"}
     years_a = {d.value.year for d in a.dates}
     years_b = {d.value.year for d in b.dates}
+    months_a = {(d.value.year, d.value.month) for d in a.dates if d.precision != "year"}
+    months_b = {(d.value.year, d.value.month) for d in b.dates if d.precision != "year"}
+    nearest = min((abs((x - y).days) for x in days_a for y in days_b), default=None)
+    year_a = _main_year(a)
+    year_b = _main_year(b)
     return {
         "date_gap_log": math.log1p(gap) if gap is not None else -1.0,
         "date_missing": float(gap is None),
@@ -204,7 +254,19 @@ def date_features(a: Profile, b: Profile) -> dict[str, float]:
         "date_overlap_score": len(days_a & days_b) / max(1, len(days_a | days_b)),
         "year_overlap_score": len(years_a & years_b) / max(1, len(years_a | years_b)),
         "dates_count_min": math.log1p(min(len(a.dates), len(b.dates))),
+        "month_overlap_score": len(months_a & months_b) / max(1, len(months_a | months_b)),
+        "nearest_day_gap_log": math.log1p(nearest) if nearest is not None else -1.0,
+        "main_year_gap": float(abs(year_a - year_b)) if year_a and year_b else -1.0,
+        "published_missing": float(a.published_at is None) + float(b.published_at is None),
     }
+
+
+def _main_year(p: Profile) -> int | None:
+    """The year the article is set in: its publication year, else the most mentioned year."""
+    if p.published_at is not None:
+        return p.published_at.year
+    years = [d.value.year for d in p.dates]
+    return max(set(years), key=years.count) if years else None
 
 
 def compare_numbers(a: Profile, b: Profile) -> dict[str, Any]:
