@@ -213,36 +213,68 @@ def training_rows(docs: list[GoldDoc], profiles: list[Profile], *, neighbours: i
     return np.array(rows), np.array(labels)
 
 
-def fit_weights(analysers: bool, C: float = 1.0) -> dict[str, float]:
-    """Fit the link score's logistic weights on all dev files pooled (each file weighted equally);
-    print leave-one-file-out AUC so the generalisation is visible."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import roc_auc_score
-
-    from storyline.cluster.features import EVENT_TERMS
-
+def weight_rows(analysers: bool, seeds: int = 2) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Training rows per dev file (cached under .cache/cluster/, keyed by the clustering code)."""
+    h = hashlib.blake2b(digest_size=5)
+    for f in ("features.py", "events.py"):
+        h.update((ROOT / "storyline" / "cluster" / f).read_bytes())
     data = {}
     for name in FILES:
         docs, profiles = load(name, analysers=analysers)
-        parts = [training_rows(docs, profiles, seed=seed) for seed in range(2)]
+        key = hashlib.blake2b("".join(p.article_id for p in profiles).encode(), digest_size=4).hexdigest()
+        path = CACHE / f"{name}.rows.{seeds}.{key}.{h.hexdigest()}.pkl"
+        if path.exists():
+            data[name] = pickle.loads(path.read_bytes())
+            continue
+        parts = [training_rows(docs, profiles, seed=seed) for seed in range(seeds)]
         data[name] = (np.vstack([x for x, _ in parts]), np.concatenate([y for _, y in parts]))
+        path.write_bytes(pickle.dumps(data[name], protocol=pickle.HIGHEST_PROTOCOL))
+    return data
 
-    def fit(names: list[str]) -> LogisticRegression:
-        x = np.vstack([data[k][0] for k in names])
-        y = np.concatenate([data[k][1] for k in names])
-        w = np.concatenate([np.full(len(data[k][1]), len(y) / len(data[k][1]) / len(names)) for k in names])
-        return LogisticRegression(C=C, max_iter=5000).fit(x, y, sample_weight=w)
 
-    for hold in FILES:
-        m = fit([k for k in FILES if k != hold])
-        x, y = data[hold]
-        p = m.predict_proba(x)[:, 1]
-        print(f"  leave-out {hold}: AUC {roc_auc_score(y, p):.3f} acc@0.5 {((p > 0.5) == y).mean():.3f}", file=sys.stderr)
-    m = fit(list(FILES))
+def fit_on(data: dict[str, tuple[np.ndarray, np.ndarray]], names: list[str], C: float = 1.0) -> dict[str, float]:
+    """Logistic weights fitted on ``names`` pooled, each file weighted equally."""
+    from sklearn.linear_model import LogisticRegression
+
+    from storyline.cluster.features import EVENT_TERMS
+
+    x = np.vstack([data[k][0] for k in names])
+    y = np.concatenate([data[k][1] for k in names])
+    w = np.concatenate([np.full(len(data[k][1]), len(y) / len(data[k][1]) / len(names)) for k in names])
+    m = LogisticRegression(C=C, max_iter=5000).fit(x, y, sample_weight=w)
     weights = {"bias": round(float(m.intercept_[0]), 3)}
     weights.update({k: round(float(c), 3) for k, c in zip(EVENT_TERMS, m.coef_[0])})
     return weights
 
+
+def fit_weights(analysers: bool, C: float = 1.0) -> dict[str, float]:
+    """Fit the link score's logistic weights on all dev files pooled (each file weighted equally);
+    print leave-one-file-out AUC so the generalisation is visible."""
+    from sklearn.metrics import roc_auc_score
+
+    from storyline.cluster.features import EVENT_TERMS, event_score
+
+    data = weight_rows(analysers)
+    for hold in FILES:
+        w = fit_on(data, [k for k in FILES if k != hold], C)
+        x, y = data[hold]
+        p = np.array([event_score(dict(zip(EVENT_TERMS, row)), w) for row in x])
+        print(f"  leave-out {hold}: AUC {roc_auc_score(y, p):.3f} acc@0.5 {((p > 0.5) == y).mean():.3f}", file=sys.stderr)
+    return fit_on(data, list(FILES), C)
+
+
+def leave_one_file_out(sets: dict[str, Any], analysers: bool, params: dict[str, Any], C: float = 1.0) -> dict[str, Any]:
+    """Cluster each dev file with weights fitted on the other three only (same threshold etc.)."""
+    data = weight_rows(analysers)
+    out = {}
+    for hold in FILES:
+        weights = fit_on(data, [k for k in FILES if k != hold], C)
+        docs, profiles, level = sets[hold]
+        out[hold] = run_storyline(docs, profiles, level, {**params, "weights": weights})
+        b = out[hold]["bcubed"]
+        print(f"{hold:13s} {level:5s} leave-one-file-out: F1 {b['f1']:.3f} (P {b['precision']:.3f} R {b['recall']:.3f}, "
+              f"{out[hold]['clusters']}/{out[hold]['gold_clusters']})", flush=True)
+    return out
 
 
 if __name__ == "__main__":
@@ -255,6 +287,8 @@ if __name__ == "__main__":
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--sweep-baselines", action="store_true")
     ap.add_argument("--fit-weights", action="store_true", help="refit the link-score weights (prints them)")
+    ap.add_argument("--lofo", action="store_true", help="also cluster each file with weights fitted on the other three")
+    ap.add_argument("--only", action="append", default=[], help="run only these sets (e.g. ecbplus_dev, all4_stream)")
     args = ap.parse_args()
     if args.fit_weights:
         print(json.dumps(fit_weights(not args.no_analysers), indent=1))
@@ -272,6 +306,8 @@ if __name__ == "__main__":
         raise SystemExit(0)
     results: dict[str, Any] = {}
     for name, (docs, profiles, level) in sets.items():
+        if args.only and name not in args.only:
+            continue
         row = {"level": level, "storyline": run_storyline(docs, profiles, level, params)}
         if args.baselines:
             row["tfidf_agglomerative"] = run_agglomerative(docs, tfidf_matrix(docs), level, TFIDF_THRESHOLD)
@@ -279,6 +315,8 @@ if __name__ == "__main__":
         results[name] = row
         cells = "  ".join(f"{k}: F1 {v['bcubed']['f1']:.3f} (P {v['bcubed']['precision']:.3f} R {v['bcubed']['recall']:.3f}, {v['clusters']}/{v['gold_clusters']})" for k, v in row.items() if k != "level")
         print(f"{name:13s} {level:5s} {cells}", flush=True)
+    if args.lofo:
+        results["leave_one_file_out"] = leave_one_file_out(sets, not args.no_analysers, params)
     if args.orders:
         docs, profiles, level = sets["all4_stream"]
         f1s = []

@@ -275,6 +275,7 @@ class EventClusterer:
         self._validate()
         self.events_: dict[str, EventState] = {}
         self.assignments_: dict[str, str] = {}
+        self.article_sources_: dict[str, str] = {}  # article id -> the source it was learned with
         self.merges_: list[tuple[str, str, float]] = []  # (absorbed, into, score)
         self.copies_ = CopyGraph()
         self.n_seen_ = 0
@@ -425,6 +426,8 @@ class EventClusterer:
         p = digest.profile
         ev.add(digest, representatives=self.representatives, source=source)
         self.assignments_[p.article_id] = ev.event_id
+        if source:
+            self.article_sources_[p.article_id] = source
         for d in (ev.first_day, ev.last_day):
             self._index.upsert(ev.slot, ev.centroid, day=d.toordinal() if d else None)
         if p.shingles:
