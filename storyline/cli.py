@@ -682,6 +682,15 @@ def _attach_stage_commands() -> None:
 _attach_stage_commands()
 
 
+def _attach_store_commands() -> None:
+    from storyline.store.commands import attach  # ingest, events, event, stories, story, export, import
+
+    attach(main)
+
+
+_attach_store_commands()
+
+
 def _finish(report: Any, as_json: bool) -> None:
     if report.failures:
         for f in report.failures:

@@ -809,27 +809,20 @@ class SQLStore:
             ent["variants"] = {lang: sorted(set(v)) for lang, v in sorted(ent["variants"].items())}
         return tuple(out)
 
-    def _disagreements(self, story_id: str, events: list[EventRecord]) -> tuple[dict[str, Any], ...]:
-        """Numbers that differ across the story's articles, via ``storyline.cluster.disagreements`` when it is there."""
+    def _disagreements(self, story_id: str, events: list[EventRecord], limit: int = 400) -> tuple[dict[str, Any], ...]:
+        """Numbers aligned across the story's articles (agreeing / changed / conflicting), by
+        :func:`storyline.cluster.disagreements.align_claims` over the stored profiles (first ``limit`` articles)."""
         try:
-            from storyline.cluster import disagreements as module  # type: ignore[attr-defined]
-        except ImportError:
-            return ()
-        finder = getattr(module, "find_disagreements", None)
-        if finder is None:
+            from storyline.cluster.disagreements import align_claims, claims_of
+        except ImportError:  # pragma: no cover - the clustering package without disagreements
             return ()
         rows = self._rows(
-            """SELECT a.article_id, a.outlet, a.published_at, p.data, a.event_id FROM articles a JOIN events e ON e.event_id = a.event_id
-               JOIN profiles p ON p.article_id = a.article_id WHERE e.story_id = ? ORDER BY a.seq LIMIT 400""",
-            [story_id],
+            """SELECT a.article_id, a.outlet, p.data FROM articles a JOIN events e ON e.event_id = a.event_id
+               JOIN profiles p ON p.article_id = a.article_id WHERE e.story_id = ? ORDER BY a.seq LIMIT ?""",
+            [story_id, limit],
         )
-        profiles = [decode_profile(bytes(r[3])) for r in rows]
-        sources = {r[0]: (r[1] or r[0]) for r in rows}
-        try:
-            found = finder(profiles, sources=sources)
-        except TypeError:
-            found = finder(profiles)
-        return tuple(d.to_json() if hasattr(d, "to_json") else d for d in found)
+        claims = [c for r in rows for c in claims_of(decode_profile(bytes(r[2])), source=r[1] or r[0])]
+        return tuple(d.to_json() for d in align_claims(claims))
 
     # -- read side: entities, graph, failures -------------------------------------------------
 

@@ -1,0 +1,439 @@
+"""Persistent, online ingest: read → profile → cluster → store, one article at a time.
+
+:class:`Pipeline` holds an :class:`~storyline.cluster.EventClusterer` and a
+:class:`~storyline.cluster.StoryLinker` over a :class:`~storyline.store.Store`.
+Each new article is profiled (in worker processes for a batch), clustered at
+once in arrival order, and written with its event, story, merges and
+copy/translation edges in one store transaction per batch: what the store
+acknowledged is durable, and a re-run skips what is stored (by content hash
+and URL), so a crash loses nothing acknowledged and duplicates nothing.
+
+**Restart.** The clusterer and linker are pickled into the store every
+``snapshot_every`` articles together with their position in the article log;
+on open the pipeline loads the latest snapshot and *replays* the stored
+articles after it (their stored profiles, in log order). Profiles are
+clustered in their stored (decoded) form, so the replay makes exactly the
+decisions the first run made, and new stories are linked the moment an event
+opens (not per batch), so batch boundaries do not matter either.
+
+>>> import tempfile, os
+>>> from storyline.store import open_store
+>>> from storyline.types import Article
+>>> store = open_store(os.path.join(tempfile.mkdtemp(), "s.db"))
+>>> pipe = Pipeline(store, profiler="lexical", workers=0)
+>>> a = pipe.add_one(Article.from_text("Quake hits Kabul", "A strong quake hit Kabul on Monday. Dozens died in Kabul."))
+>>> b = pipe.add_one(Article.from_text("Kabul quake kills dozens", "A strong quake hit Kabul on Monday. Dozens died in Kabul, officials said."))
+>>> a.event_id == b.event_id, store.get_event(a.event_id).n_articles
+(True, 2)
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from storyline.store.base import NewArticle, Store, WriteBatch
+from storyline.store.codec import decode_profile, encode_profile
+from storyline.types import Article, Profile, RecordError, Segment
+
+PROFILERS = ("full", "fast", "lexical")
+"""``full``: every analyser and model; ``fast``: no per-language NER models (gazetteers and
+capitalisation); ``lexical``: no models at all — hashed word vectors (for tests and huge synthetic loads)."""
+
+SNAPSHOT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one article landed."""
+
+    article_id: str
+    event_id: str | None
+    story_id: str | None
+    duplicate: bool = False
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    added: int = 0
+    duplicates: int = 0
+    failures: list[RecordError] = field(default_factory=list)
+    replayed: int = 0
+    seconds: float = 0.0
+    events: set[str] = field(default_factory=set)
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "failed": self.failed,
+            "replayed": self.replayed,
+            "events_touched": len(self.events),
+            "seconds": round(self.seconds, 3),
+            "articles_per_second": round(self.added / self.seconds, 2) if self.seconds > 0 else None,
+            "failures": [{"source": f.source, "stage": f.stage, "reason": f.reason} for f in self.failures],
+        }
+
+
+# ------------------------------------------------------------------ profilers
+
+
+class LexicalProfiler:
+    """Model-free profiles: hashed word (and CJK character-bigram) vectors, sentences, MinHash.
+
+    Much faster than the real profiler and deterministic across processes; clusters
+    same-language near-copies and shared-vocabulary reports, not translations.
+
+    >>> p = LexicalProfiler().profile(Article.from_text("Quake hits Kabul", "A quake hit Kabul. Many died."))
+    >>> p.language, p.sentence_vectors.shape, round(float(p.lead_vector @ p.lead_vector), 3)
+    ('en', (2, 512), 1.0)
+    """
+
+    def __init__(self, dim: int = 512, max_sentences: int = 24) -> None:
+        self.dim = dim
+        self.max_sentences = max_sentences
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        words = re.findall(r"\w+", text.lower())
+        cjk = [w for w in words if re.match(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]", w)]
+        tokens = [w for w in words if w not in cjk] + [w[i : i + 2] for w in cjk for i in range(max(1, len(w) - 1))]
+        for token in tokens:
+            h = zlib.crc32(token.encode("utf-8"))
+            v[h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
+        norm = float(np.linalg.norm(v))
+        if norm == 0:
+            v[0] = 1.0
+            return v
+        return v / norm
+
+    def profile(self, article: Article) -> Profile:
+        from storyline.analyse.language import detect_language, iter_sentence_spans
+        from storyline.analyse.profile import minhash_signature
+
+        text = article.text
+        language = article.language_hint or detect_language(text[:400])
+        sentences = tuple(text[s:e] for s, e in list(iter_sentence_spans(text))[: self.max_sentences])
+        title = article.title.strip() or (sentences[0] if sentences else "")
+        rows = [self._vector(s) for s in sentences]
+        return Profile(
+            article_id=article.article_id,
+            title=title,
+            language=language,
+            segments=(Segment(language, 0, len(text), text),),
+            sentences=sentences,
+            title_vector=self._vector(title),
+            lead_vector=self._vector((title + "\n" + text)[:1000]),
+            sentence_vectors=np.vstack(rows) if rows else np.zeros((0, self.dim), np.float32),
+            published_at=article.published_at,
+            n_chars=len(text),
+            shingles=minhash_signature(text),
+        )
+
+
+def make_profiler(kind: str) -> Any:
+    """A profiler by name (see :data:`PROFILERS`)."""
+    if kind == "lexical":
+        return LexicalProfiler()
+    from storyline.analyse.profile import Profiler
+
+    if kind == "fast":
+        return Profiler(entity_models=False)
+    if kind == "full":
+        return Profiler()
+    from storyline.errors import ConfigError
+
+    raise ConfigError(f"[{ConfigError.code}] unknown profiler {kind!r}: use one of {', '.join(PROFILERS)}")
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(kind: str) -> None:
+    _WORKER["profiler"] = make_profiler(kind)
+
+
+def _profile_encoded(article: Article) -> tuple[Article, bytes | RecordError]:
+    """In a worker: the article's encoded profile (the form the store keeps), or its error."""
+    try:
+        return article, encode_profile(_WORKER["profiler"].profile(article))
+    except Exception as exc:  # returned as a value: one bad record never stops the batch
+        return article, RecordError.from_exc(article.source, "analyse", exc)
+
+
+# ------------------------------------------------------------------ the pipeline
+
+
+def outlet_of(article: Article) -> str:
+    """The outlet an article came from: ``meta["source"|"outlet"]``, the URL's host, else the file/feed it was read from.
+
+    >>> outlet_of(Article.from_text("t", "x", url="https://www.bbc.co.uk/news/1"))
+    'bbc.co.uk'
+    >>> outlet_of(Article.from_text("t", "x", source="feed:feeds/dw.xml#entry-3"))
+    'feeds/dw.xml'
+    """
+    for key in ("outlet", "source", "site"):
+        value = article.meta.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    if article.url and "://" in article.url:
+        host = article.url.split("://", 1)[1].split("/", 1)[0].split("@")[-1].split(":")[0].lower()
+        return host[4:] if host.startswith("www.") else host
+    src = article.source
+    for prefix in ("file:", "feed:", "jsonl:", "csv:", "json:"):
+        if src.startswith(prefix):
+            src = src[len(prefix) :]
+    return re.split(r"[#]|:\d+$", src)[0]
+
+
+class Pipeline:
+    """Online ingest into a store (see the module docstring).
+
+    Parameters
+    ----------
+    store:
+        Where everything goes (:func:`storyline.store.open_store`).
+    profiler:
+        ``"full"``, ``"fast"`` or ``"lexical"`` (:data:`PROFILERS`), or a profiler object (in-process only).
+    workers:
+        Profiling processes; 0 profiles in this process. The clusterer and the store writer
+        always run in this process (the single writer).
+    batch_size:
+        Articles per store transaction.
+    snapshot_every:
+        Articles between clusterer snapshots (also taken at the end of every ingest).
+    clusterer, linker:
+        Unfitted :class:`EventClusterer` / :class:`StoryLinker` to start from when the store has no snapshot.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        profiler: str | Any = "full",
+        workers: int = 0,
+        batch_size: int = 32,
+        snapshot_every: int = 2000,
+        clusterer: Any = None,
+        linker: Any = None,
+    ) -> None:
+        from storyline.cluster import EventClusterer, StoryLinker
+
+        self.store = store
+        self.profiler_kind = profiler if isinstance(profiler, str) else None
+        self._profiler = None if isinstance(profiler, str) else profiler
+        self.workers = workers
+        self.batch_size = batch_size
+        self.snapshot_every = snapshot_every
+        self.clusterer = clusterer if clusterer is not None else EventClusterer()
+        self.linker = linker if linker is not None else StoryLinker()
+        self.replayed = 0
+        self.restore_seconds = 0.0
+        self._since_snapshot = 0
+        self._restore()
+
+    # -- restart ------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        """Load the latest snapshot and replay the stored articles after it."""
+        start = time.perf_counter()
+        snap = self.store.load_snapshot()
+        after = 0
+        if snap is not None:
+            after, data = snap
+            version, clusterer, linker = pickle.loads(data)
+            if version == SNAPSHOT_VERSION:
+                self.clusterer, self.linker = clusterer, linker
+            else:  # an older snapshot format: rebuild from the log
+                after = 0
+        for _, profile, outlet in self.store.iter_profiles(after):
+            self._learn(profile, outlet)
+            self.replayed += 1
+        self._since_snapshot = self.replayed
+        self.restore_seconds = time.perf_counter() - start
+
+    def snapshot_bytes(self) -> bytes:
+        return pickle.dumps((SNAPSHOT_VERSION, self.clusterer, self.linker), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def snapshot(self) -> None:
+        """Write a snapshot now (as of the last stored article)."""
+        self.store.write(WriteBatch(snapshot=(-1, self.snapshot_bytes())))
+        self._since_snapshot = 0
+
+    # -- clustering one profile ------------------------------------------------------
+
+    def _learn(self, profile: Profile, outlet: str, batch: WriteBatch | None = None) -> tuple[str, str]:
+        c, linker = self.clusterer, self.linker
+        fitted = hasattr(c, "events_")
+        n_merges = len(c.merges_) if fitted else 0
+        n_copies = len(c.copies_) if fitted else 0
+        event_id = c.learn_one(profile, source=outlet or None)
+        story_id = linker.assignments_.get(event_id) if hasattr(linker, "assignments_") else None
+        if story_id is None:
+            story_id = linker.learn_one(c.events_[event_id])
+            if batch is not None:
+                batch.stories[event_id] = story_id
+        if batch is not None:
+            batch.merges.extend(c.merges_[n_merges:])
+            batch.copies.extend(c.copies_.edges[n_copies:])
+            ev = c.events_[event_id]
+            batch.event_days[event_id] = (_day(ev.first_day), _day(ev.last_day))
+        return event_id, story_id
+
+    # -- the Python API ------------------------------------------------------------------
+
+    def add_one(self, article: Article, *, outlet: str | None = None, profile: Profile | None = None) -> Placement:
+        """Add one article now (profiled in this process); returns its event and story."""
+        if self.store.known_ids([article.article_id], [article.url] if article.url else []):
+            stored = self.store.get_article(article.article_id)
+            return Placement(article.article_id, stored.event_id if stored else None, stored.story_id if stored else None, duplicate=True)
+        profile = decode_profile(encode_profile(profile if profile is not None else self._local_profiler().profile(article)))
+        batch = WriteBatch()
+        placement = self._add(article, profile, outlet if outlet is not None else outlet_of(article), batch)
+        self._flush(batch)
+        return placement
+
+    def _local_profiler(self) -> Any:
+        if self._profiler is None:
+            self._profiler = make_profiler(self.profiler_kind or "full")
+        return self._profiler
+
+    def _add(self, article: Article, profile: Profile, outlet: str, batch: WriteBatch) -> Placement:
+        event_id, story_id = self._learn(profile, outlet, batch)
+        batch.articles.append(NewArticle(article, profile, outlet, event_id))
+        return Placement(article.article_id, event_id, story_id)
+
+    def _flush(self, batch: WriteBatch, report: IngestReport | None = None, *, final: bool = False) -> None:
+        if not batch.articles and not batch.failures and not final:
+            return
+        self._since_snapshot += len(batch.articles)
+        if final or self._since_snapshot >= self.snapshot_every:
+            batch.snapshot = (-1, self.snapshot_bytes())
+            self._since_snapshot = 0
+        result = self.store.write(batch)
+        if report is not None:
+            report.added += len(result.added)
+            report.events.update(a.event_id for a in batch.articles if a.event_id)
+        if result.duplicates:  # stored meanwhile by another writer: the in-memory state already has them
+            pass
+
+    # -- batch ingest ----------------------------------------------------------------------
+
+    def ingest(
+        self,
+        items: Iterable[Article | RecordError],
+        *,
+        on_progress: Callable[[int], None] | None = None,
+        on_failure: Callable[[RecordError], None] | None = None,
+    ) -> IngestReport:
+        """Add a stream of articles (and reader errors): profiled in ``workers`` processes, clustered
+        and written here in batches. Articles already stored (by id or URL) are skipped."""
+        start = time.perf_counter()
+        report = IngestReport(replayed=self.replayed)
+        pending_failures: list[RecordError] = []
+
+        def fail(err: RecordError) -> None:
+            report.failures.append(err)
+            pending_failures.append(err)
+            if on_failure is not None:
+                on_failure(err)
+
+        fresh = self._fresh(items, report, fail, on_progress)
+        batch = WriteBatch()
+        for article, result in self._profiled(fresh):
+            if isinstance(result, RecordError):
+                fail(result)
+            else:
+                self._add(article, decode_profile(result), outlet_of(article), batch)
+            if on_progress is not None:
+                on_progress(1)
+            if len(batch.articles) >= self.batch_size:
+                batch.failures, pending_failures[:] = list(pending_failures), []
+                self._flush(batch, report)
+                batch = WriteBatch()
+        batch.failures, pending_failures[:] = list(pending_failures), []
+        self._flush(batch, report, final=True)
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def _fresh(
+        self,
+        items: Iterable[Article | RecordError],
+        report: IngestReport,
+        fail: Callable[[RecordError], None],
+        on_progress: Callable[[int], None] | None,
+        chunk: int = 128,
+    ) -> Iterator[Article]:
+        """Articles not stored yet and not seen earlier in this run (by id and by URL)."""
+        seen_ids: set[str] = set()
+        seen_urls: set[str] = set()
+        buffer: list[Article] = []
+
+        def drain() -> Iterator[Article]:
+            known = self.store.known_ids([a.article_id for a in buffer], [a.url for a in buffer if a.url])
+            for a in buffer:
+                if a.article_id in known or a.article_id in seen_ids or (a.url and (a.url in known or a.url in seen_urls)):
+                    report.duplicates += 1
+                    if on_progress is not None:
+                        on_progress(1)
+                    continue
+                seen_ids.add(a.article_id)
+                if a.url:
+                    seen_urls.add(a.url)
+                yield a
+            buffer.clear()
+
+        for item in items:
+            if isinstance(item, RecordError):
+                fail(item)
+                if on_progress is not None:
+                    on_progress(1)
+                continue
+            buffer.append(item)
+            if len(buffer) >= chunk:
+                yield from drain()
+        yield from drain()
+
+    def _profiled(self, articles: Iterator[Article]) -> Iterator[tuple[Article, bytes | RecordError]]:
+        if self.workers <= 0 or self._profiler is not None:
+            profiler = self._local_profiler()
+            for article in articles:
+                try:
+                    yield article, encode_profile(profiler.profile(article))
+                except Exception as exc:  # one bad record never stops the batch
+                    yield article, RecordError.from_exc(article.source, "analyse", exc)
+            return
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
+        with ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.profiler_kind or "full",)) as pool:
+            yield from pool.imap(_profile_encoded, _bounded(articles), chunksize=4)
+
+
+def _bounded(items: Iterator[Article]) -> Iterator[Article]:
+    yield from items
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def ingest_paths(store: Store, paths: Sequence[str], **options: Any) -> IngestReport:
+    """Read files/folders/feeds with :func:`storyline.ingest.iter_articles` and ingest them."""
+    from storyline.ingest import iter_articles
+
+    return Pipeline(store, **options).ingest(iter_articles(list(paths)))

@@ -1,0 +1,151 @@
+"""`storyline ingest` as a real subprocess: kill -9 in the middle, re-run, every article stored exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from storyline.pipeline import Pipeline
+from storyline.store import open_store
+
+N_ARTICLES = int(os.environ.get("STORYLINE_KILL_TEST_N", "1000"))
+
+
+def write_corpus(path: Path, n: int, *, seed: int = 0) -> list[dict[str, object]]:
+    """``n`` tiny synthetic articles on n/5 topics (each topic has its own words), plus an exact
+    duplicate and a URL reused with other content (both must be stored once)."""
+    rnd = random.Random(seed)
+    topics = max(1, n // 5)
+    rows: list[dict[str, object]] = []
+    for i in range(n):
+        t = rnd.randrange(topics)
+        pool = [f"t{t}w{j}" for j in range(12)]
+        rows.append({"id": i, "title": " ".join(pool[:3]).title(), "text": " ".join(rnd.choice(pool) for _ in range(25)) + ".",
+                     "url": f"https://example.org/{i}", "published": f"2020-03-{1 + t % 28:02d}", "source": f"outlet{i % 7}"})
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row) + "\n")
+        fh.write(json.dumps(rows[3]) + "\n")  # the same record again
+        fh.write(json.dumps({**rows[4], "text": "Completely different text at a known URL."}) + "\n")
+    return rows
+
+
+def _cmd(db: Path, corpus: Path) -> list[str]:
+    return [sys.executable, "-m", "storyline.cli", "ingest", str(corpus), "--db", str(db), "--profiler", "lexical",
+            "--workers", "1", "--batch-size", "16", "--snapshot-every", "200", "--json"]
+
+
+def _stored(db: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _partition(store) -> set[frozenset[str]]:  # type: ignore[no-untyped-def]
+    groups: dict[str, set[str]] = {}
+    for row in store.iter_rows("articles"):
+        groups.setdefault(row["event_id"], set()).add(row["url"])
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_kill_9_mid_ingest_then_rerun_stores_each_article_once(tmp_path):  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "docs.jsonl"
+    rows = write_corpus(corpus, N_ARTICLES)
+    db = tmp_path / "s.db"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen(_cmd(db, corpus), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
+    deadline = time.monotonic() + 120
+    target = N_ARTICLES // 3
+    while _stored(db) < target and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, f"ingest ended before it could be killed: {proc.communicate()[1].decode()[-2000:]}"
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: the writer and its profiling worker
+    proc.wait(timeout=30)
+    proc.stdout.close()  # type: ignore[union-attr]
+    proc.stderr.close()  # type: ignore[union-attr]
+    killed_at = _stored(db)
+    assert target <= killed_at < N_ARTICLES
+
+    done = subprocess.run(_cmd(db, corpus), capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["added"] == N_ARTICLES - killed_at
+    assert report["duplicates"] == killed_at + 2  # what the killed run stored, plus the two repeats in the file
+    assert "resumed: replayed" in done.stderr
+
+    store = open_store(db)
+    try:
+        urls = [r["url"] for r in store.iter_rows("articles")]
+        assert sorted(urls) == sorted(str(r["url"]) for r in rows)  # every article exactly once
+        counts = store.counts()
+        assert counts["articles"] == N_ARTICLES
+        # assignments are consistent: every article is in a live event whose counts match, every event has a story
+        by_event: dict[str, int] = {}
+        for row in store.iter_rows("articles"):
+            assert row["event_id"], row
+            by_event[row["event_id"]] = by_event.get(row["event_id"], 0) + 1
+        events = {r["event_id"]: r for r in store.iter_rows("events") if r["merged_into"] is None and r["n_articles"] > 0}
+        assert set(events) == set(by_event)
+        assert all(events[e]["n_articles"] == n and events[e]["story_id"] for e, n in by_event.items())
+        assert store.load_snapshot()[0] == store.last_seq()  # type: ignore[index]
+        interrupted = _partition(store)
+    finally:
+        store.close()
+
+    # the interrupted-and-resumed run made the same events as one uninterrupted run
+    clean = open_store(tmp_path / "clean.db")
+    try:
+        from storyline.ingest import iter_articles
+
+        Pipeline(clean, profiler="lexical", workers=0, batch_size=16, snapshot_every=200).ingest(iter_articles([corpus]))
+        assert _partition(clean) == interrupted
+    finally:
+        clean.close()
+
+
+def test_ingest_reports_bad_records_and_goes_on(tmp_path):  # type: ignore[no-untyped-def]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Quake hits Kabul\n\nA strong earthquake hit Kabul on Monday, killing dozens.\n", encoding="utf-8")
+    (tmp_path / "in" / "b.jsonl").write_text('{"title": "no text"}\n{"title": "Talks", "text": "Talks resumed in Doha."}\n', encoding="utf-8")
+    db = tmp_path / "s.db"
+    run = subprocess.run([sys.executable, "-m", "storyline.cli", "ingest", str(tmp_path / "in"), "--db", str(db), "--profiler", "lexical",
+                          "--workers", "0"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert "b.jsonl:1" in run.stderr and "no text field" in run.stderr
+    assert "2 added" in run.stderr
+    events = subprocess.run([sys.executable, "-m", "storyline.cli", "events", "--db", str(db), "--json"], capture_output=True, text=True, timeout=60)
+    assert events.returncode == 0, events.stderr
+    page = json.loads(events.stdout)
+    assert page["total"] == 2 and {e["n_articles"] for e in page["items"]} == {1}
+    story_id = page["items"][0]["story_id"]
+    story = subprocess.run([sys.executable, "-m", "storyline.cli", "story", story_id, "--db", str(db), "--json"], capture_output=True, text=True, timeout=60)
+    assert story.returncode == 0 and json.loads(story.stdout)["story_id"] == story_id
+    missing = subprocess.run([sys.executable, "-m", "storyline.cli", "story", "nope", "--db", str(db)], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no story nope" in missing.stderr
+    nodb = subprocess.run([sys.executable, "-m", "storyline.cli", "events", "--db", str(tmp_path / "none.db")], capture_output=True, text=True, timeout=60)
+    assert nodb.returncode == 2 and "no store" in nodb.stderr
+
+
+@pytest.mark.parametrize("since", ["soon", "2x"])
+def test_events_rejects_bad_since(tmp_path, since):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from storyline.cli import main
+
+    open_store(tmp_path / "s.db").close()
+    result = CliRunner().invoke(main, ["events", "--db", str(tmp_path / "s.db"), "--since", since])
+    assert result.exit_code == 2 and "neither a duration" in result.output
