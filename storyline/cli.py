@@ -691,6 +691,15 @@ def _attach_store_commands() -> None:
 _attach_store_commands()
 
 
+def _attach_web_commands() -> None:
+    from storyline.web.commands import serve_command
+
+    main.add_command(serve_command, name="serve")
+
+
+_attach_web_commands()
+
+
 def _finish(report: Any, as_json: bool) -> None:
     if report.failures:
         for f in report.failures:

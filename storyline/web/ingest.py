@@ -1,0 +1,59 @@
+"""The web app's thin adapter onto :class:`storyline.pipeline.Pipeline`: add articles, one outcome each.
+
+Each article goes through ``Pipeline.add_one`` (profile → cluster → one store
+transaction), so when the API answers, every article it reports as added is
+committed. One bad article becomes a failed outcome (and a stored failure); the
+others go on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from storyline.types import Article, RecordError
+
+__all__ = ["ingest", "make_pipeline", "summary"]
+
+
+def make_pipeline(store: Any, engine: Any, profiler: Any = None) -> Any:
+    """A pipeline over ``store`` that shares the engine's profiler (models load once)."""
+    from storyline.pipeline import Pipeline
+
+    return Pipeline(store, profiler=profiler if profiler is not None else engine.profiler, workers=0)
+
+
+def ingest(services: Any, articles: Sequence[Article]) -> list[dict[str, Any]]:
+    """Add ``articles`` in order; one outcome dict per article (``ok``, ``status``, ids or ``error``)."""
+    outcomes: list[dict[str, Any]] = []
+    with services.lock:  # one writer: the clusterer and the store's write side are not shared
+        pipeline = services.pipeline
+        for article in articles:
+            try:
+                placed = pipeline.add_one(article)
+            except Exception as exc:  # the batch boundary: one bad article never stops the others
+                error = RecordError.from_exc(article.source, "analyse", exc)
+                record = getattr(services.store, "record_failures", None)
+                if record is not None:
+                    record([error])
+                outcomes.append({"ok": False, "status": "failed", "article_id": article.article_id, "source": article.source, "error": error.reason})
+                continue
+            outcomes.append(
+                {
+                    "ok": True,
+                    "status": "duplicate" if placed.duplicate else "added",
+                    "article_id": placed.article_id,
+                    "event_id": placed.event_id,
+                    "story_id": placed.story_id,
+                }
+            )
+    return outcomes
+
+
+def summary(outcomes: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Counts of a batch's outcomes.
+
+    >>> summary([{"status": "added"}, {"status": "duplicate"}, {"status": "failed"}, {"status": "added"}])
+    {'added': 2, 'duplicates': 1, 'failed': 1}
+    """
+    statuses = [o["status"] for o in outcomes]
+    return {"added": statuses.count("added"), "duplicates": statuses.count("duplicate"), "failed": statuses.count("failed")}
