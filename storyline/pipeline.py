@@ -175,6 +175,100 @@ def _profile_encoded(article: Article) -> tuple[Article, bytes | RecordError]:
         return article, RecordError.from_exc(article.source, "analyse", exc)
 
 
+# ------------------------------------------------------------------ story linking that stays flat
+
+
+def _story_linker_class() -> type:
+    from storyline.cluster.stories import StoryLinker
+
+    return StoryLinker
+
+
+class ShortlistStoryLinker(_story_linker_class()):  # type: ignore[misc]
+    """A :class:`~storyline.cluster.StoryLinker` that scores only a shortlist of stories per new event.
+
+    The plain linker scores every story for every new event, so its cost grows with the
+    store. This one keeps the story centroids in a matrix and scores only the ``shortlist``
+    stories with the highest centroid cosine *inside the time window* plus every story that
+    shares one of the event's names. A story outside that set shares no name, so its score
+    is ``(1 - name_weight) * cosine``, below that of the best shortlisted story: the choice
+    is the one the plain linker makes (same scores, same tie order), at a cost that does not
+    grow with the number of stories beyond one matrix-vector product.
+
+    >>> from storyline.cluster import EventClusterer
+    >>> from storyline.cluster.testing import toy_profile
+    >>> events = EventClusterer()
+    >>> for i, v in enumerate([[1, 0], [0.9, 0.3], [0, 1]]):
+    ...     _ = events.learn_one(toy_profile(f"a{i}", v, f"t{i}", day="2020-03-0" + str(i + 1)))
+    >>> from storyline.cluster import StoryLinker
+    >>> StoryLinker().link_many(events) == ShortlistStoryLinker(shortlist=1).link_many(events)
+    True
+    """
+
+    def __init__(self, threshold: float = 0.45, window_days: float = 730.0, name_weight: float = 0.5, shortlist: int = 32) -> None:
+        super().__init__(threshold=threshold, window_days=window_days, name_weight=name_weight)
+        self.shortlist = shortlist
+
+    def _init_state(self) -> None:
+        super()._init_state()
+        self._ids: list[str] = []
+        self._pos: dict[str, int] = {}
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._first = np.zeros(0, dtype=np.float64)
+        self._last = np.zeros(0, dtype=np.float64)
+        self._by_name: dict[str, set[str]] = {}
+
+    def _best(self, event: Any) -> tuple[str | None, float]:
+        n = len(self._ids) if hasattr(self, "_ids") else 0
+        if n <= self.shortlist:
+            return super()._best(event)
+        from storyline.cluster.stories import _event_names
+
+        sims = self._matrix[:n] @ np.asarray(event.centroid, dtype=np.float32)
+        if event.first_day:
+            lo = event.first_day.toordinal() - self.window_days
+            hi = (event.last_day or event.first_day).toordinal() + self.window_days
+            outside = (self._last[:n] < lo) | (self._first[:n] > hi)  # NaN (undated) compares False: inside
+            sims = np.where(outside, -np.inf, sims)
+        top = np.argpartition(-sims, self.shortlist)[: self.shortlist]
+        candidates = {int(i) for i in top}
+        for name in _event_names(event):
+            candidates.update(self._pos[s] for s in self._by_name.get(name, ()))
+        best, best_score = None, -1.0
+        for i in sorted(candidates):
+            story_id = self._ids[i]
+            score = self.score(event, self.stories_[story_id])
+            if score > best_score:
+                best, best_score = story_id, score
+        return best, best_score
+
+    def learn_one(self, event: Any) -> str:
+        if not hasattr(self, "stories_"):
+            self._init_state()
+        story_id = super().learn_one(event)
+        story = self.stories_[story_id]
+        if story_id not in self._pos:
+            self._pos[story_id] = len(self._ids)
+            self._ids.append(story_id)
+            n = len(self._ids)
+            if n > self._matrix.shape[0]:
+                size = max(1024, 2 * n)
+                dim = int(np.asarray(story.centroid).shape[0])
+                grown = np.zeros((size, dim), dtype=np.float32)
+                if self._matrix.shape[0]:
+                    grown[: self._matrix.shape[0]] = self._matrix
+                self._matrix = grown
+                self._first = np.concatenate([self._first, np.full(size - self._first.shape[0], np.nan)])
+                self._last = np.concatenate([self._last, np.full(size - self._last.shape[0], np.nan)])
+        i = self._pos[story_id]
+        self._matrix[i] = story.centroid
+        self._first[i] = story.first_day.toordinal() if story.first_day else np.nan
+        self._last[i] = story.last_day.toordinal() if story.last_day else np.nan
+        for name in story.names:
+            self._by_name.setdefault(name, set()).add(story_id)
+        return story_id
+
+
 # ------------------------------------------------------------------ the pipeline
 
 
@@ -231,7 +325,7 @@ class Pipeline:
         clusterer: Any = None,
         linker: Any = None,
     ) -> None:
-        from storyline.cluster import EventClusterer, StoryLinker
+        from storyline.cluster import EventClusterer
 
         self.store = store
         self.profiler_kind = profiler if isinstance(profiler, str) else None
@@ -240,7 +334,7 @@ class Pipeline:
         self.batch_size = batch_size
         self.snapshot_every = snapshot_every
         self.clusterer = clusterer if clusterer is not None else EventClusterer()
-        self.linker = linker if linker is not None else StoryLinker()
+        self.linker = linker if linker is not None else ShortlistStoryLinker()
         self.replayed = 0
         self.restore_seconds = 0.0
         self._since_snapshot = 0

@@ -279,3 +279,46 @@ def test_since_is_a_window(store, corpus):  # type: ignore[no-untyped-def]
     late = datetime(2020, 3, 10, tzinfo=UTC) - timedelta(days=2)
     assert store.list_events(EventFilter(since=late)).total == 1
     assert np.isclose(store.nearest(corpus["en1"].profile.lead_vector, k=1)[0][1], 1.0, atol=1e-3)
+
+
+def test_export_import_round_trip(store, corpus, tmp_path):  # type: ignore[no-untyped-def]
+    import io
+
+    from storyline.store.transfer import export_jsonl, import_jsonl
+
+    _ingest(store, corpus)
+    store.write(WriteBatch(failures=[RecordError("x.csv:4", "ingest", "no text", raw=b"a,b")]))
+    buffer = io.StringIO()
+    counts = export_jsonl(store, buffer)
+    assert counts == {"event": 3, "story": 2, "article": 5, "copy": 1, "merge": 1, "failure": 1}
+    path = tmp_path / "export.jsonl"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    target = open_store(tmp_path / "imported.db")
+    try:
+        got = import_jsonl(target, path)
+        assert got["article"] == 5
+        assert target.counts() == store.counts()
+        for event_id in ("ev-doha", "ev-tokyo", "ev-talks"):
+            assert target.get_event(event_id).to_json() == store.get_event(event_id).to_json()  # type: ignore[union-attr]
+        assert target.get_story("st-afghan").to_json() == store.get_story("st-afghan").to_json()  # type: ignore[union-attr]
+        article_id = corpus["zh1"].article.article_id
+        assert target.get_article(article_id, profile=True).to_json() == store.get_article(article_id, profile=True).to_json()  # type: ignore[union-attr]
+        assert [a for a, _ in target.nearest(corpus["de1"].profile.lead_vector, k=1)] == [corpus["de1"].article.article_id]
+        assert import_jsonl(target, path)["article"] == 0  # idempotent
+        assert target.counts()["articles"] == 5
+    finally:
+        target.close()
+
+
+def test_import_rejects_a_file_that_is_not_an_export(tmp_path):  # type: ignore[no-untyped-def]
+    from storyline.errors import InputError
+    from storyline.store.transfer import import_jsonl
+
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"title": "an article, not an export"}\n', encoding="utf-8")
+    store = open_store(tmp_path / "s.db")
+    try:
+        with pytest.raises(InputError, match="no 'kind'"):
+            import_jsonl(store, path)
+    finally:
+        store.close()

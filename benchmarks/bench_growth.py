@@ -1,0 +1,153 @@
+"""Cost of adding one article as the store grows (10k → 30k → 100k), peak memory, restart cost.
+
+    nice -n 10 .venv/bin/python benchmarks/bench_growth.py                      # 10k, 30k, 100k
+    .venv/bin/python benchmarks/bench_growth.py --sizes 2000,5000 --measure 500  # a quick run
+
+Synthetic articles (~600 characters, topic vocabulary, one story per topic, topics active
+for a few days, the stream moving through two years) profiled with the model-free
+``lexical`` profiler in one worker process; the cost measured is what grows with the store:
+online clustering, story linking and the store write (one transaction per 64 articles),
+as CPU time of the writer process (``time.process_time``) and wall time, per article, over
+``--measure`` articles added once the store holds each size. Also: peak RSS (writer and
+worker), snapshot size and time, restart time from the snapshot vs replaying the whole log,
+and read-query latency at the largest size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from storyline.pipeline import Pipeline  # noqa: E402
+from storyline.store import EventFilter, open_store  # noqa: E402
+from storyline.types import Article  # noqa: E402
+
+START = datetime(2019, 1, 1, tzinfo=timezone.utc)
+
+
+def synthetic(start: int, stop: int, total: int, seed: int = 0) -> Iterator[Article]:
+    """Articles ``start``..``stop`` of a stream of ``total``: topic ``i // 5`` give or take the 200 latest."""
+    for i in range(start, stop):
+        rnd = random.Random(seed * 1_000_003 + i)
+        t = max(0, i // 5 - rnd.randrange(200))
+        pool = [f"t{t}w{j}" for j in range(16)] + [f"Name{t}a", f"Place{t % 500}"]
+        text = " ".join(rnd.choice(pool) for _ in range(70)) + "."
+        when = START + timedelta(days=730 * i / total, minutes=rnd.randrange(600))
+        yield Article.from_text(f"{pool[0]} {pool[1]} {pool[2]} {pool[-2]}", text, source=f"synthetic:{i}", published_at=when,
+                                url=f"https://example.org/{i}", meta={"outlet": f"outlet{rnd.randrange(40)}"})
+
+
+def rss_mb() -> tuple[float, float]:
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,30000,100000")
+    ap.add_argument("--measure", type=int, default=1000, help="articles timed at each size")
+    ap.add_argument("--db", default=None, help="store (default: a temp SQLite file)")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    total = sizes[-1] + args.measure
+    db = args.db or str(Path(tempfile.mkdtemp(prefix="bench_growth_")) / "growth.db")
+    store = open_store(db)
+    pipe = Pipeline(store, profiler="lexical", workers=args.workers, batch_size=64, snapshot_every=10**9)
+    out: dict[str, object] = {"db": db, "load_avg_start": os.getloadavg(), "sizes": {}}
+    n = store.counts()["articles"]
+    for size in sizes:
+        if n < size:
+            t0 = time.perf_counter()
+            pipe.ingest(synthetic(n, size, total))
+            print(f"built to {size} in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+            n = size
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        report = pipe.ingest(synthetic(n, n + args.measure, total))
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        n += args.measure
+        t0 = time.perf_counter()
+        data = pipe.snapshot_bytes()
+        pipe.snapshot()
+        snap_s = time.perf_counter() - t0
+        row = {
+            "added": report.added,
+            "cpu_ms_per_article": round(1000 * cpu / max(1, report.added), 2),
+            "wall_ms_per_article": round(1000 * wall / max(1, report.added), 2),
+            "events": store.counts()["events"],
+            "stories": store.counts()["stories"],
+            "snapshot_mb": round(len(data) / 1e6, 1),
+            "snapshot_seconds": round(snap_s, 2),
+            "rss_mb_writer": round(rss_mb()[0]),
+            "rss_mb_worker": round(rss_mb()[1]),
+            "load_avg": os.getloadavg()[0],
+        }
+        out["sizes"][str(size)] = row  # type: ignore[index]
+        print(json.dumps({str(size): row}), file=sys.stderr)
+    # restart: from the snapshot (replaying nothing), and replaying the last 2,000 articles of the log
+    t0 = time.perf_counter()
+    again = Pipeline(store, profiler="lexical", workers=0)
+    restart_snapshot = time.perf_counter() - t0
+    tail = 2000
+    snap = store.load_snapshot()
+    assert snap is not None
+    store.save_snapshot(snap[0] - tail, b"")  # an empty snapshot: forces a full replay; timed on a tail only
+    t0 = time.perf_counter()
+    replay_rate = 0.0
+    try:
+        from storyline.pipeline import ShortlistStoryLinker
+
+        from storyline.cluster import EventClusterer
+
+        fresh = Pipeline.__new__(Pipeline)
+        fresh.clusterer, fresh.linker = EventClusterer(), ShortlistStoryLinker()
+        count = 0
+        for _, profile, outlet in store.iter_profiles(store.last_seq() - tail):
+            fresh._learn(profile, outlet)
+            count += 1
+        replay_rate = count / (time.perf_counter() - t0)
+    finally:
+        store.save_snapshot(snap[0], snap[1])
+    out["restart"] = {
+        "from_snapshot_seconds": round(restart_snapshot, 2),
+        "replayed_after_snapshot": again.replayed,
+        "replay_articles_per_second": round(replay_rate, 1),
+        "full_rebuild_seconds_estimate": round(n / replay_rate, 0) if replay_rate else None,
+    }
+    # read queries at the largest size
+    timings: dict[str, list[float]] = {}
+    story_ids = [s.story_id for s in store.list_stories(EventFilter(limit=20)).items]
+    queries = {
+        "list_events": lambda i: store.list_events(EventFilter(limit=50)),
+        "list_events_lang_since": lambda i: store.list_events(EventFilter(language="en", since=START + timedelta(days=700), limit=50)),
+        "search_q": lambda i: store.list_events(EventFilter(q=f"t{(i * 7919) % (n // 5)}w3", limit=20)),
+        "get_story": lambda i: store.get_story(story_ids[i % len(story_ids)]),
+        "list_stories": lambda i: store.list_stories(EventFilter(limit=50, offset=50 * (i % 5))),
+    }
+    for name, fn in queries.items():
+        for i in range(30):
+            t0 = time.perf_counter()
+            fn(i)
+            timings.setdefault(name, []).append(1000 * (time.perf_counter() - t0))
+    out["query_ms_p50_p95"] = {k: (round(statistics.median(v), 1), round(sorted(v)[int(0.95 * len(v)) - 1], 1)) for k, v in timings.items()}
+    out["db_mb"] = round(sum(f.stat().st_size for f in Path(db).parent.glob(Path(db).name + "*")) / 1e6, 1) if "://" not in db else None
+    out["load_avg_end"] = os.getloadavg()
+    store.close()
+    print(json.dumps(out, indent=None if args.json else 2))
+
+
+if __name__ == "__main__":
+    main()

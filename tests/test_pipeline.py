@@ -1,0 +1,125 @@
+"""The online pipeline over a real SQLite store: placement, restart (snapshot + replay), failures, story shortlist."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from storyline.cluster import EventClusterer, StoryLinker
+from storyline.cluster.testing import toy_profile
+from storyline.pipeline import LexicalProfiler, Pipeline, ShortlistStoryLinker, make_profiler, outlet_of
+from storyline.store import open_store
+from storyline.types import Article
+
+T0 = datetime(2020, 3, 1, tzinfo=timezone.utc)
+
+
+def stream(n: int, seed: int = 1) -> list[Article]:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        t = rnd.randrange(max(1, n // 4))
+        pool = [f"topic{t}word{j}" for j in range(10)]
+        out.append(Article.from_text(" ".join(pool[:3]), " ".join(rnd.choice(pool) for _ in range(30)) + ".",
+                                     source=f"test:{i}", published_at=T0 + timedelta(hours=i), url=f"https://t.example/{i}",
+                                     meta={"outlet": f"o{i % 3}"}))
+    return out
+
+
+@pytest.fixture()
+def store(tmp_path):  # type: ignore[no-untyped-def]
+    s = open_store(tmp_path / "p.db")
+    yield s
+    s.close()
+
+
+def test_add_one_places_and_skips_duplicates(store):  # type: ignore[no-untyped-def]
+    pipe = Pipeline(store, profiler="lexical")
+    arts = stream(6)
+    first = pipe.add_one(arts[0])
+    assert first.event_id and first.story_id and not first.duplicate
+    again = pipe.add_one(arts[0])
+    assert again.duplicate and again.event_id == first.event_id
+    same_url = Article.from_text("other", "other text", url=arts[0].url)
+    assert pipe.add_one(same_url).duplicate
+    stored = store.get_article(arts[0].article_id)
+    assert stored is not None and stored.event_id == first.event_id and stored.outlet == "o0"
+    assert store.counts()["articles"] == 1
+
+
+def test_restart_replays_what_the_snapshot_missed(store):  # type: ignore[no-untyped-def]
+    arts = stream(80)
+    pipe = Pipeline(store, profiler="lexical", batch_size=8, snapshot_every=10_000)
+    pipe.ingest(arts[:40])
+    seq_40, state_40 = store.last_seq(), pipe.snapshot_bytes()
+    pipe.ingest(arts[40:])
+    # as if the process died after storing 40 more articles but before snapshotting them
+    store.save_snapshot(seq_40, state_40)
+    resumed = Pipeline(store, profiler="lexical")
+    assert resumed.replayed == 40
+    assert resumed.clusterer.assignments_ == pipe.clusterer.assignments_
+    assert resumed.linker.assignments_ == pipe.linker.assignments_
+    # and with no snapshot at all, the whole log is replayed to the same state
+    store.save_snapshot(0, b"")
+    store._writer().execute("DELETE FROM snapshots")
+    rebuilt = Pipeline(store, profiler="lexical")
+    assert rebuilt.replayed == 80 and rebuilt.clusterer.assignments_ == pipe.clusterer.assignments_
+    # a new article after the restart lands as it would have without one
+    extra = stream(81)[80]
+    assert rebuilt.add_one(extra).event_id == pipe.add_one(extra).event_id or store.known_ids([extra.article_id])
+
+
+def test_events_in_store_match_the_clusterer(store):  # type: ignore[no-untyped-def]
+    pipe = Pipeline(store, profiler="lexical", batch_size=5)
+    report = pipe.ingest(stream(60))
+    assert report.added == 60 and report.failed == 0
+    c = pipe.clusterer
+    for event_id, ev in c.events_.items():
+        stored = store.get_event(event_id)
+        assert stored is not None and stored.n_articles == len(ev.members)
+        assert {a.article_id for a in stored.articles} == set(ev.members)
+        assert stored.story_id == pipe.linker.assignments_[event_id]
+    assert store.counts()["events"] == len(c.events_)
+    assert len(store.merges()) == len(c.merges_) and len(store.copies()) == len({(a, b) for a, b, _, _ in c.copies_.edges})
+
+
+class Exploding(LexicalProfiler):
+    def profile(self, article: Article):  # type: ignore[no-untyped-def]
+        if "boom" in article.title:
+            raise ValueError("cannot analyse this one")
+        return super().profile(article)
+
+
+def test_a_failing_record_is_reported_and_the_batch_goes_on(store):  # type: ignore[no-untyped-def]
+    arts = stream(10)
+    bad = Article.from_text("boom", "this article breaks the profiler", source="test:boom")
+    report = Pipeline(store, profiler=Exploding()).ingest([*arts[:5], bad, *arts[5:]])
+    assert report.added == 10 and [f.source for f in report.failures] == ["test:boom"]
+    assert [(f.source, f.stage, f.reason) for f in store.failures()] == [("test:boom", "analyse", "cannot analyse this one")]
+
+
+def test_shortlist_linker_makes_the_plain_linkers_choices():  # type: ignore[no-untyped-def]
+    rnd = random.Random(3)
+    events = EventClusterer()
+    for i in range(150):
+        base = i % 40  # 40 themes: events of one theme are near each other, others are not
+        direction = [1.0 if j == base else 0.0 for j in range(40)] + [rnd.gauss(0, 0.6) for _ in range(8)]
+        day = (T0 + timedelta(days=rnd.randrange(900))).date().isoformat()
+        names = " ".join(rnd.sample(["Kabul", "Doha", "Tokyo", "Paris", "Lima", "Oslo", "Accra"], 2))
+        events.learn_one(toy_profile(f"a{i}", direction, f"Story {i} {rnd.random()}", names=names, day=day, text=f"Story {i}. In {names} it went on {rnd.random()}."))
+    plain = StoryLinker().link_many(events)
+    short = ShortlistStoryLinker(shortlist=4).link_many(events)
+    assert len(events.events_) > 40 and len(set(plain.values())) > 8
+    assert short == plain
+
+
+def test_profilers_and_outlets():  # type: ignore[no-untyped-def]
+    from storyline.errors import ConfigError
+
+    assert isinstance(make_profiler("lexical"), LexicalProfiler)
+    with pytest.raises(ConfigError, match="unknown profiler"):
+        make_profiler("magic")
+    assert outlet_of(Article.from_text("t", "x", source="jsonl:feeds/a.jsonl:12")) == "feeds/a.jsonl"
+    assert outlet_of(Article.from_text("t", "x", url="http://user@news.example.com:8080/a")) == "news.example.com"
