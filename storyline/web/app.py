@@ -227,12 +227,15 @@ def create_app(store: Any = None, *, settings: WebSettings | None = None, engine
 
     settings = settings if settings is not None else WebSettings.from_env()
     services = Services(store, settings, engine=engine, pipeline=pipeline)
-    app = FastAPI(
+    from fastapi_offline import FastAPIOffline  # /docs with Swagger UI served from the package, not a CDN
+
+    app: FastAPI = FastAPIOffline(
+        docs_url="/docs",
+        redoc_url=None,
+        static_url="/static/docs",
         title="storyline",
         summary="Which news articles, in any language, report the same story.",
         version=_version(),
-        docs_url="/docs",
-        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.services = services

@@ -219,7 +219,9 @@ def test_openapi_docs(demo: httpx.Client) -> None:
     spec = demo.get("/openapi.json").json()
     for path in ("/api/articles", "/api/articles/batch", "/api/articles/fetch", "/api/compare", "/api/stories/{story_id}/timeline", "/api/entities/{key}", "/api/search"):
         assert path in spec["paths"], path
-    assert demo.get("/docs").status_code == 200
+    docs = demo.get("/docs")
+    assert docs.status_code == 200 and "/static/docs/swagger-ui-bundle.js" in docs.text  # served here: works offline
+    assert demo.get("/static/docs/swagger-ui-bundle.js").status_code == 200
 
 
 def test_every_api_success_says_ok_true(demo: httpx.Client) -> None:
