@@ -514,12 +514,20 @@ class Pipeline:
         import multiprocessing as mp
 
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
+        import threading
+
+        slots = threading.BoundedSemaphore(max(64, 64 * self.workers))  # articles in flight: memory stays bounded
         with ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.profiler_kind or "full",)) as pool:
-            yield from pool.imap(_profile_encoded, _bounded(articles), chunksize=4)
+            for result in pool.imap(_profile_encoded, _bounded(articles, slots), chunksize=4):
+                slots.release()
+                yield result
 
 
-def _bounded(items: Iterator[Article]) -> Iterator[Article]:
-    yield from items
+def _bounded(items: Iterator[Article], slots: Any) -> Iterator[Article]:
+    """Yield items only while fewer than the semaphore's size are in flight (the pool's feeder thread would read them all)."""
+    for item in items:
+        slots.acquire()
+        yield item
 
 
 def _day(value: date | None) -> str | None:

@@ -1,0 +1,119 @@
+"""End-to-end ingest speed: read → profile (real models) → online clustering → store, articles per second.
+
+    nice -n 10 .venv/bin/python benchmarks/bench_ingest.py                 # 400 articles, full profiler, 2 workers
+    .venv/bin/python benchmarks/bench_ingest.py --n 200 --profiler fast --workers 2
+
+Articles: the texts of ``../shared/data/clustering`` (many languages) that have at least
+1,500 characters, cut to ~1,800 characters at a sentence end; without ``../shared`` the
+bundled samples are used (cut the same way, made distinct), and the output says so.
+Profiling runs in ``--workers`` processes feeding the single writer (clustering + SQLite).
+Reports the wall-clock rate over the whole run (model loading in the workers included)
+and in steady state (from the first stored batch to the end), the writer's CPU time per
+article, and the machine's load average (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from storyline.pipeline import Pipeline  # noqa: E402
+from storyline.store import open_store  # noqa: E402
+from storyline.types import Article  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data" / "clustering"
+
+
+def cut(text: str, size: int = 1800) -> str:
+    if len(text) <= size:
+        return text
+    head = text[:size]
+    ends = [m.end() for m in re.finditer(r"[.!?。！？](\s|$)", head)]
+    return head[: ends[-1]].strip() if ends and ends[-1] > size * 0.7 else head
+
+
+def articles(n: int) -> tuple[list[Article], str]:
+    out: list[Article] = []
+    if SHARED.is_dir():
+        for path in sorted(SHARED.glob("*.jsonl")):
+            for line in path.open(encoding="utf-8"):
+                row = json.loads(line)
+                text = row.get("text") or ""
+                if len(text) >= 1500:
+                    out.append(Article.from_text(row.get("title") or "", cut(text), source=f"{path.name}:{row.get('id')}",
+                                                 language_hint=row.get("lang"), meta={"outlet": path.stem}))
+        # interleave the files so the stream mixes languages
+        out.sort(key=lambda a: a.article_id)
+        if len(out) >= n:
+            return out[:n], f"../shared/data/clustering ({len(out)} texts ≥ 1,500 chars, cut to ≤ 1,800)"
+    from importlib import resources
+
+    samples = [p for p in resources.files("storyline.samples").iterdir() if p.name.endswith(".txt")]
+    texts = [p.read_text(encoding="utf-8") for p in samples]
+    i = 0
+    while len(out) < n:
+        body = texts[i % len(texts)]
+        while len(body) < 1800:
+            body += "\n" + texts[(i + len(body)) % len(texts)]
+        out.append(Article.from_text(f"Sample {i}", cut(body) + f" ({i})", source=f"sample:{i}"))
+        i += 1
+    return out[:n], "bundled samples (../shared not found), repeated and made distinct"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=400)
+    ap.add_argument("--profiler", default="full", choices=["full", "fast", "lexical"])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=32)
+    args = ap.parse_args()
+    docs, origin = articles(args.n)
+    db = Path(tempfile.mkdtemp(prefix="bench_ingest_")) / "ingest.db"
+    store = open_store(db)
+    load0 = os.getloadavg()
+    first: list[float] = []
+    done = [0]
+
+    def progress(k: int) -> None:
+        done[0] += k
+        if not first:
+            first.append(time.perf_counter())
+
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    pipe = Pipeline(store, profiler=args.profiler, workers=args.workers, batch_size=args.batch_size)
+    report = pipe.ingest(docs, on_progress=progress)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    steady = time.perf_counter() - first[0] if first else wall
+    counts = store.counts()
+    store.close()
+    out = {
+        "articles": report.added,
+        "failed": report.failed,
+        "mean_chars": round(sum(len(d.text) for d in docs) / len(docs)),
+        "source": origin,
+        "profiler": args.profiler,
+        "workers": args.workers,
+        "articles_per_second_total": round(report.added / wall, 1),
+        "articles_per_second_steady": round((report.added - 1) / steady, 1) if steady > 0 else None,
+        "writer_cpu_ms_per_article": round(1000 * cpu / max(1, report.added), 1),
+        "seconds": round(wall, 1),
+        "events": counts["events"],
+        "stories": counts["stories"],
+        "load_avg_before": [round(x, 2) for x in load0],
+        "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+    }
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
