@@ -25,7 +25,9 @@ def pg_server(tmp_path_factory):  # type: ignore[no-untyped-def]
     if server is None:
         pytest.skip("pgserver is not installed (pip install -e '.[test]')")
     yield server
-    server.cleanup()
+    from storyline.store.postgres import stop_test_server
+
+    stop_test_server(server)
 
 
 _DB_COUNTER = iter(range(1_000_000))

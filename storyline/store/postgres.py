@@ -157,3 +157,14 @@ def create_database(server: Any, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return server.get_uri(name)
+
+
+def stop_test_server(server: Any) -> None:
+    """Stop a :func:`start_test_server` server at once (no shutdown checkpoint: its data is thrown away)."""
+    import pgserver
+
+    try:
+        pgserver.pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user)
+    except Exception:  # noqa: BLE001 - already stopped: cleanup() below copes
+        pass
+    server.cleanup()
