@@ -133,7 +133,7 @@ _V1 = [
         event_id TEXT,
         meta TEXT NOT NULL DEFAULT '{{}}',
         keys TEXT NOT NULL DEFAULT '' {fts_column})""",
-    "CREATE INDEX articles_event ON articles(event_id)",
+    "CREATE INDEX articles_event ON articles(event_id, seq)",
     "CREATE INDEX articles_seen ON articles(seen_at)",
     "CREATE INDEX articles_outlet ON articles(outlet)",
     """CREATE TABLE profiles (
@@ -465,19 +465,25 @@ class SQLStore:
         self._x(cur, "INSERT INTO events (event_id) VALUES (?) ON CONFLICT DO NOTHING", [event_id])
 
     def _refresh_event(self, cur: Any, event_id: str) -> str | None:
-        """Recompute an event's counts from its articles; returns its story id."""
+        """Recompute an event's counts from its articles (aggregates in SQL); returns its story id."""
         self._ensure_event(cur, event_id)
-        self._x(cur, "SELECT article_id, title, language, outlet, seen_at FROM articles WHERE event_id = ? ORDER BY seq", [event_id])
-        rows = cur.fetchall()
+        self._x(cur, "SELECT COUNT(*), MIN(seen_at), MAX(seen_at), MIN(seq) FROM articles WHERE event_id = ?", [event_id])
+        n, first_seen, last_seen, first_seq = cur.fetchone()
+        self._x(cur, "SELECT language, COUNT(*), MIN(seq) FROM articles WHERE event_id = ? GROUP BY language", [event_id])
+        by_language = cur.fetchall()
+        languages = {r[0]: int(r[1]) for r in by_language}
         headlines: dict[str, str] = {}
-        languages: dict[str, int] = {}
-        sources: dict[str, int] = {}
-        for _, title, language, outlet, _ in rows:
-            headlines.setdefault(language, title)
-            languages[language] = languages.get(language, 0) + 1
-            if outlet:
-                sources[outlet] = sources.get(outlet, 0) + 1
-        seen = [r[4] for r in rows if r[4]]
+        headline = ""
+        if by_language:
+            seqs = [int(r[2]) for r in by_language]
+            marks = ",".join("?" * len(seqs))
+            self._x(cur, f"SELECT language, title, seq FROM articles WHERE seq IN ({marks}) ORDER BY seq", seqs)
+            for language, title, seq in cur.fetchall():
+                headlines[language] = title
+                if int(seq) == int(first_seq):
+                    headline = title
+        self._x(cur, "SELECT outlet, COUNT(*) FROM articles WHERE event_id = ? AND outlet <> '' GROUP BY outlet", [event_id])
+        sources = {r[0]: int(r[1]) for r in cur.fetchall()}
         self._x(
             cur,
             "SELECT c.copy_id, c.original_id FROM copies c JOIN articles a ON a.article_id = c.copy_id WHERE a.event_id = ? ORDER BY c.copy_id, c.original_id",
@@ -486,17 +492,30 @@ class SQLStore:
         parent: dict[str, str] = {}
         for copy, original in cur.fetchall():
             parent.setdefault(copy, original)
-        independent = len({_root(r[0], parent) for r in rows})
+        # members that are copies collapse onto their root (which may sit outside the event)
+        independent = int(n) - len(parent) + len({_root(c, parent) for c in parent} - set(parent) - self._members_of(cur, event_id, parent))
         self._x(
             cur,
             """UPDATE events SET headline = ?, headlines = ?, n_articles = ?, n_independent = ?, languages = ?, sources = ?,
                first_seen = ?, last_seen = ? WHERE event_id = ?""",
-            [rows[0][1] if rows else "", _dumps(headlines), len(rows), independent, _dumps(_by_count(languages)), _dumps(_by_count(sources)),
-             min(seen) if seen else None, max(seen) if seen else None, event_id],
+            [headline, _dumps(dict(sorted(headlines.items(), key=lambda kv: -languages[kv[0]]))), int(n), independent,
+             _dumps(_by_count(languages)), _dumps(_by_count(sources)), first_seen, last_seen, event_id],
         )
         self._x(cur, "SELECT story_id FROM events WHERE event_id = ?", [event_id])
         row = cur.fetchone()
         return row[0] if row else None
+
+    def _members_of(self, cur: Any, event_id: str, parent: dict[str, str]) -> set[str]:
+        """Which roots of ``parent``'s copy chains are themselves members of the event."""
+        roots = sorted({_root(c, parent) for c in parent} - set(parent))
+        if not roots:
+            return set()
+        found: set[str] = set()
+        for chunk in _chunks(roots, 500):
+            marks = ",".join("?" * len(chunk))
+            self._x(cur, f"SELECT article_id FROM articles WHERE event_id = ? AND article_id IN ({marks})", [event_id, *chunk])
+            found.update(r[0] for r in cur.fetchall())
+        return found
 
     def _refresh_story(self, cur: Any, story_id: str) -> None:
         self._x(
