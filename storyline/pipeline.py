@@ -30,8 +30,10 @@ opens (not per batch), so batch boundaries do not matter either.
 
 from __future__ import annotations
 
+import functools
 import pickle
 import re
+from collections import deque
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -48,7 +50,21 @@ PROFILERS = ("full", "fast", "lexical")
 """``full``: every analyser and model; ``fast``: no per-language NER models (gazetteers and
 capitalisation); ``lexical``: no models at all — hashed word vectors (for tests and huge synthetic loads)."""
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the clustering code and parameters' source: a snapshot is used only by the code that wrote it."""
+    import hashlib
+    from pathlib import Path
+
+    import storyline.cluster as cluster_package
+
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(cluster_package.__file__).parent.glob("*.py")) + [Path(__file__)]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -343,25 +359,53 @@ class Pipeline:
     # -- restart ------------------------------------------------------------------
 
     def _restore(self) -> None:
-        """Load the latest snapshot and replay the stored articles after it."""
+        """Load the latest snapshot and replay the stored articles after it.
+
+        A snapshot from other clustering code (see :func:`code_fingerprint`) or one that does
+        not load is not used: the whole log is replayed, and stored events and stories are
+        re-synced with what the current code decides.
+        """
         start = time.perf_counter()
         snap = self.store.load_snapshot()
-        after = 0
+        after, stale = 0, False
         if snap is not None:
-            after, data = snap
-            version, clusterer, linker = pickle.loads(data)
-            if version == SNAPSHOT_VERSION:
-                self.clusterer, self.linker = clusterer, linker
-            else:  # an older snapshot format: rebuild from the log
-                after = 0
+            try:
+                version, fingerprint, clusterer, linker = pickle.loads(snap[1])
+            except Exception:  # noqa: BLE001 - any unreadable snapshot means: rebuild from the log
+                version, fingerprint = None, None
+            if version == SNAPSHOT_VERSION and fingerprint == code_fingerprint():
+                after, self.clusterer, self.linker = snap[0], clusterer, linker
+            else:
+                stale = True
         for _, profile, outlet in self.store.iter_profiles(after):
             self._learn(profile, outlet)
             self.replayed += 1
+        if stale:
+            self._resync()
         self._since_snapshot = self.replayed
         self.restore_seconds = time.perf_counter() - start
 
+    def _resync(self, chunk: int = 2000) -> None:
+        """Write the rebuilt clusterer's events, stories and copy edges over the stored ones."""
+        c, linker = self.clusterer, self.linker
+        if not hasattr(c, "assignments_"):
+            return
+        stored = {r["article_id"]: r["event_id"] for r in self.store.iter_rows("articles")}  # type: ignore[attr-defined]
+        moved = {a: e for a, e in c.assignments_.items() if stored.get(a, e) != e}
+        items = list(moved.items())
+        for i in range(0, max(1, len(items)), chunk):
+            self.store.write(WriteBatch(assignments=dict(items[i : i + chunk])))
+        self.store.write(
+            WriteBatch(
+                stories={e: linker.assignments_[e] for e in c.events_ if e in linker.assignments_},
+                event_days={e: (_day(ev.first_day), _day(ev.last_day)) for e, ev in c.events_.items()},
+                copies=list(c.copies_.edges),
+                snapshot=(-1, self.snapshot_bytes()),
+            )
+        )
+
     def snapshot_bytes(self) -> bytes:
-        return pickle.dumps((SNAPSHOT_VERSION, self.clusterer, self.linker), protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps((SNAPSHOT_VERSION, code_fingerprint(), self.clusterer, self.linker), protocol=pickle.HIGHEST_PROTOCOL)
 
     def snapshot(self) -> None:
         """Write a snapshot now (as of the last stored article)."""
@@ -438,7 +482,7 @@ class Pipeline:
         and written here in batches. Articles already stored (by id or URL) are skipped."""
         start = time.perf_counter()
         report = IngestReport(replayed=self.replayed)
-        pending_failures: list[RecordError] = []
+        pending_failures: deque[RecordError] = deque()  # appended by the reader thread, drained here
 
         def fail(err: RecordError) -> None:
             report.failures.append(err)
@@ -456,10 +500,10 @@ class Pipeline:
             if on_progress is not None:
                 on_progress(1)
             if len(batch.articles) >= self.batch_size:
-                batch.failures, pending_failures[:] = list(pending_failures), []
+                batch.failures = _drain(pending_failures)
                 self._flush(batch, report)
                 batch = WriteBatch()
-        batch.failures, pending_failures[:] = list(pending_failures), []
+        batch.failures = _drain(pending_failures)
         self._flush(batch, report, final=True)
         report.seconds = time.perf_counter() - start
         return report
@@ -528,6 +572,13 @@ def _bounded(items: Iterator[Article], slots: Any) -> Iterator[Article]:
     for item in items:
         slots.acquire()
         yield item
+
+
+def _drain(queue: deque[RecordError]) -> list[RecordError]:
+    out = []
+    while queue:
+        out.append(queue.popleft())
+    return out
 
 
 def _day(value: date | None) -> str | None:

@@ -123,3 +123,22 @@ def test_profilers_and_outlets():  # type: ignore[no-untyped-def]
         make_profiler("magic")
     assert outlet_of(Article.from_text("t", "x", source="jsonl:feeds/a.jsonl:12")) == "feeds/a.jsonl"
     assert outlet_of(Article.from_text("t", "x", url="http://user@news.example.com:8080/a")) == "news.example.com"
+
+
+@pytest.mark.parametrize("snapshot", [b"not a pickle", "other code"])
+def test_a_stale_snapshot_is_not_used_and_the_store_is_resynced(store, snapshot):  # type: ignore[no-untyped-def]
+    import pickle
+
+    from storyline.pipeline import SNAPSHOT_VERSION
+
+    pipe = Pipeline(store, profiler="lexical", batch_size=8)
+    arts = stream(30)
+    pipe.ingest(arts)
+    data = snapshot if isinstance(snapshot, bytes) else pickle.dumps((SNAPSHOT_VERSION, snapshot, pipe.clusterer, pipe.linker))
+    store.save_snapshot(store.last_seq(), data)
+    victim = arts[7].article_id
+    store._writer().execute("UPDATE articles SET event_id = 'e-wrong' WHERE article_id = ?", (victim,))
+    resumed = Pipeline(store, profiler="lexical")
+    assert resumed.replayed == 30
+    assert store.get_article(victim).event_id == pipe.clusterer.assignments_[victim]  # type: ignore[union-attr]
+    assert Pipeline(store, profiler="lexical").replayed == 0  # the resync wrote a fresh snapshot
