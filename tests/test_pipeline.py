@@ -21,7 +21,8 @@ def stream(n: int, seed: int = 1) -> list[Article]:
     out = []
     for i in range(n):
         t = rnd.randrange(max(1, n // 4))
-        pool = [f"topic{t}word{j}" for j in range(10)]
+        vocab = random.Random(t)
+        pool = ["".join(vocab.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(vocab.randrange(4, 9))) for _ in range(10)]
         out.append(Article.from_text(" ".join(pool[:3]), " ".join(rnd.choice(pool) for _ in range(30)) + ".",
                                      source=f"test:{i}", published_at=T0 + timedelta(hours=i), url=f"https://t.example/{i}",
                                      meta={"outlet": f"o{i % 3}"}))
@@ -76,6 +77,7 @@ def test_events_in_store_match_the_clusterer(store):  # type: ignore[no-untyped-
     report = pipe.ingest(stream(60))
     assert report.added == 60 and report.failed == 0
     c = pipe.clusterer
+    assert 5 < len(c.events_) < 30
     for event_id, ev in c.events_.items():
         stored = store.get_event(event_id)
         assert stored is not None and stored.n_articles == len(ev.members)
