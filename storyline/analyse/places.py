@@ -163,6 +163,7 @@ def _load_json(name: str) -> dict[str, Any]:
     return json.loads(resources.files("storyline.analyse").joinpath("data", name).read_text(encoding="utf-8"))
 
 
+@functools.lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
     words: set[str] = set(_STOP_EXTRA)
     words.update(_spacy_stop_words(("en", "fr", "es", "de", "it", "pt", "nl", "ru", "tr", "pl")))

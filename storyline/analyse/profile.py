@@ -13,6 +13,7 @@ Chinese half and English entities from the English half.
 
 from __future__ import annotations
 
+import functools
 import pickle
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -37,7 +38,8 @@ class Profiler:
     max_sentences, tail_sentences:
         Sentences embedded per article: the first ``max_sentences - tail_sentences`` and the last ``tail_sentences``.
     lead_chars:
-        Length of the lead passage embedded as one unit (title + start of the text).
+        Length of the lead passage (title + the sentences that start in the first ``lead_chars``
+        characters), whose vector pools the token features of those sentences.
     entities, places, dates, numbers:
         Switch analysers off (for speed measurements and ablations).
     entity_models:
@@ -66,8 +68,11 @@ class Profiler:
         spans = _pick(list(iter_sentence_spans(text)), self.max_sentences, self.tail_sentences)
         sentences = tuple(text[s:e] for s, e in spans)
         title = article.title.strip() or (sentences[0] if sentences else "")
-        lead = (article.title.strip() + "\n" + text)[: self.lead_chars]
-        vectors = self.encoder.encode([title, lead, *sentences], max_chars=self.lead_chars)
+        # the lead passage (title + text up to lead_chars) pools the token features of the title and of the
+        # sentences that start inside it, so nothing is embedded twice (see Encoder.encode_pooled)
+        budget = self.lead_chars - len(article.title.strip()) - 1
+        lead = ([0] if article.title.strip() else []) + [1 + i for i, (s, _) in enumerate(spans) if s < budget]
+        vectors, (lead_vector,) = self.encoder.encode_pooled([title, *sentences], [lead], max_chars=self.lead_chars)
         mentions: list[Mention] = []
         places: list[Place] = []
         dates: list[DateMention] = []
@@ -92,8 +97,8 @@ class Profiler:
             segments=segments,
             sentences=sentences,
             title_vector=vectors[0],
-            lead_vector=vectors[1],
-            sentence_vectors=vectors[2:],
+            lead_vector=lead_vector,
+            sentence_vectors=vectors[1:],
             entities=tuple(mentions),
             entity_groups=entity_groups,
             places=tuple(places),
@@ -183,21 +188,52 @@ def _pick(spans: list[tuple[int, int]], limit: int, tail: int) -> list[tuple[int
 def minhash_signature(text: str, *, k: int = 5, num_perm: int = MINHASH_PERMUTATIONS) -> tuple[int, ...]:
     """MinHash signature of the character ``k``-shingles of ``text`` (whitespace folded, lowercased).
 
+    Shingles are hashed in NumPy (a polynomial hash of the code points, mixed by the
+    splitmix64 finaliser, 32 bits kept), then permuted by ``(a·h + b) mod (2^61 − 1)``
+    with fixed seeds: values below 2^32, stable across runs and machines.
+
     >>> a = minhash_signature("The quick brown fox jumps over the lazy dog near the river bank.")
     >>> b = minhash_signature("The quick brown fox jumps over the lazy dog near the river bank!")
     >>> c = minhash_signature("Stocks fell sharply in Tokyo as investors sold bank shares.")
     >>> jaccard_estimate(a, b) > 0.8 > jaccard_estimate(a, c)
     True
+    >>> len(a), minhash_signature("abc")
+    (64, ())
     """
-    from datasketch import MinHash
-
     norm = " ".join(text.lower().split())
     if len(norm) < k:
         return ()
-    shingles = {norm[i : i + k].encode("utf-8") for i in range(0, len(norm) - k + 1)}
-    mh = MinHash(num_perm=num_perm, seed=1)
-    mh.update_batch(list(shingles))
-    return tuple(int(x) for x in mh.hashvalues)
+    codes = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    n = len(codes) - k + 1
+    h = np.zeros(n, dtype=np.uint64)
+    a, b = _permutations(num_perm)
+    out = np.full(num_perm, _LOW32, dtype=np.uint64)
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
+        for j in range(k):
+            h = h * np.uint64(0x100000001B3) + codes[j : j + n]
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+        h = np.unique(h >> np.uint64(32))
+        for s in range(0, len(h), 4096):  # bounded memory for long texts
+            part = (h[s : s + 4096, None] * a + b) % _MERSENNE_61 & _LOW32
+            np.minimum(out, part.min(axis=0), out=out)
+    return tuple(int(x) for x in out)
+
+
+_LOW32 = np.uint64(0xFFFFFFFF)
+_MERSENNE_61 = np.uint64((1 << 61) - 1)
+
+
+@functools.lru_cache(maxsize=4)
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(1)
+    return (
+        rng.randint(1, 1 << 32, size=num_perm, dtype=np.uint64),
+        rng.randint(0, 1 << 32, size=num_perm, dtype=np.uint64),
+    )
 
 
 def jaccard_estimate(a: tuple[int, ...], b: tuple[int, ...]) -> float:
