@@ -5,8 +5,8 @@
     nice -n 10 .venv/bin/python benchmarks/bench_load.py --preload 100000 --db /tmp/load100k.db   # the big one
 
 Builds (or reuses) a SQLite store holding ``--preload`` synthetic articles (written by
-the real pipeline with the model-free ``lexical`` profiler: ~600-character articles on
-topics that recur, in five languages' worth of outlets), starts ``storyline serve`` on
+the real pipeline with the model-free ``lexical`` profiler: ~700-character articles, about
+six per event, each event with its own vocabulary, in towns and on topics that recur, from 30 outlets), starts ``storyline serve`` on
 it as a separate process on a free loopback port (API key set, ``--profiler lexical``),
 then runs ``--clients`` concurrent clients for ``--seconds``. Each client loops: picks a
 request by weight (ingest a batch of 5, ingest one, search, list/filter stories and
@@ -65,25 +65,32 @@ WEIGHTS = {
 }
 
 
+_SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "bre", "dal", "fen", "gor", "hal", "jun", "kor", "lem", "mar", "nis", "pol", "qua", "ros", "sel", "tur", "val", "wen", "yor"]
+
+
+def _words(event: int, k: int) -> list[str]:
+    """``k`` pseudo-words of their own for one event (distinct letters, so MinHash sees distinct texts)."""
+    rnd = random.Random(7919 * event + 1)
+    return ["".join(rnd.choice(_SYLLABLES) for _ in range(rnd.randrange(2, 4))) for _ in range(k)]
+
+
 def synthetic(start: int, stop: int, seed: int = 0) -> Iterator[dict[str, Any]]:
-    """Article dicts ``start``..``stop``: a town and a topic, recurring, spread over a year."""
+    """Article dicts ``start``..``stop``: event ``i // 6`` (give or take the 40 latest) with its own vocabulary,
+    in a town and on a topic that recur (so events link into stories), spread over a year."""
     for i in range(start, stop):
         rnd = random.Random(seed * 1_000_003 + i)
-        town = TOWNS[(i // 7) % len(TOWNS)]
-        topic = TOPICS[(i // 3) % len(TOPICS)]
-        words = [rnd.choice(topic) for _ in range(60)]
-        n = rnd.randrange(2, 900)
-        text = (
-            f"The {topic[0]} in {town} went on for a day. Officials said {n} people were affected by the {topic[1]}. "
-            + " ".join(words)
-            + f". Residents of {town} said the {topic[2]} mattered most. Report number {i}."
-        )
+        event = max(0, i // 6 - rnd.randrange(40))
+        town = TOWNS[event % len(TOWNS)]
+        topic = TOPICS[(event // len(TOWNS)) % len(TOPICS)]
+        pool = _words(event, 14) + list(topic) + [town]
+        n = 10 + event % 900
+        body = " ".join(rnd.choice(pool) for _ in range(70))
         yield {
-            "title": f"{town} {topic[0]}: {topic[1]} and {topic[2]} ({i})",
-            "text": text,
+            "title": f"{town} {topic[0]}: {pool[0]} {pool[1]} {pool[2]}",
+            "text": f"{body}. {n} {topic[1]} {town}.",
             "source": f"outlet{rnd.randrange(30)}",
             "url": f"https://example.test/{town.lower()}/{i}-{seed}",
-            "published_at": (START + timedelta(hours=i * 3 % 8760)).isoformat(),
+            "published_at": (START + timedelta(hours=(event * 20 + rnd.randrange(48)) % 8760)).isoformat(),
         }
 
 

@@ -129,7 +129,7 @@ class BatchIn(BaseModel):
 
 
 class FetchIn(BaseModel):
-    """A page URL (one article) or a feed URL (one article per entry)."""
+    """``url``: a page (one article; a feed there gives one per entry) or ``feed``: must be RSS/Atom."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -229,15 +229,16 @@ def add_batch(body: BatchIn, svc: Services = Depends(writer)) -> dict[str, Any]:
 
 @router.post("/articles/fetch", summary="Fetch a page or a feed by URL and add its articles (needs the API key)")
 def add_by_url(body: FetchIn, svc: Services = Depends(writer)) -> dict[str, Any]:
-    from storyline.fetch import Fetcher
+    from storyline.fetch import Fetcher, parse_fetched
     from storyline.web.ingest import ingest, summary
 
     svc.require_store()
     url = body.url or body.feed or ""
-    fetcher = Fetcher(svc.settings.fetch)
-    items = fetcher.fetch_articles(url)  # FetchError and friends → one JSON error (app handlers)
-    if body.url and len(items) > 1:
-        items = items[:1]
+    fetched = Fetcher(svc.settings.fetch).fetch(url)  # FetchError and friends → one JSON error (app handlers)
+    if body.feed and fetched.kind != "feed":
+        msg = f"feed: {url} is not an RSS or Atom feed (content type {fetched.content_type or 'unknown'}); send it as url"
+        raise ApiError(400, msg, [msg])
+    items = parse_fetched(fetched)  # a page gives one article, a feed one per entry
     articles = [x for x in items if not hasattr(x, "stage")]
     failures = [x for x in items if hasattr(x, "stage")]
     outcomes = ingest(svc, articles)

@@ -58,8 +58,10 @@ def demo_server(demo_db: Path, engine: Any) -> Iterator[Live]:
 # ------------------------------------------------------------------ browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module: Playwright's sync API keeps an event loop running while it is open,
+    which would break ``asyncio.run`` in tests and doctests collected after it."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"chromium not found at {CHROMIUM} (apt-get install -y chromium; scripts/install --test does it)")
     from playwright.sync_api import sync_playwright

@@ -139,6 +139,7 @@ def test_add_by_url_and_by_feed(http: httpx.Client, site: str) -> None:
     assert r.json()["added"] == 2
     titles = {a["title"] for a in http.get("/api/articles", params={"q": "Lyon"}).json()["items"]}
     assert titles == {"Bridge closed in Lyon"}
+    assert_error(http.post("/api/articles/fetch", json={"feed": site + "/storm.html"}, headers=KEY), 400, "is not an RSS or Atom feed")
 
 
 def test_fetch_refusals_are_clear_errors(http: httpx.Client, site: str) -> None:
