@@ -290,3 +290,15 @@ def test_writes_are_off_without_a_key_and_no_store_is_503(tmp_path: Any) -> None
     assert_error(no_store_write, 403, "wrong API key")
     assert_error(no_store_read, 503, "no store")
     store.close()
+
+
+def test_html_errors_are_pages_that_escape_what_they_echo(demo: httpx.Client) -> None:
+    html = {"Accept": "text/html"}
+    r = demo.get("/stories/<script>alert(1)</script>", headers=html)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "<script>alert(1)</script>" not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    r = demo.get("/search", params={"q": "Doha", "since": '"><img src=x onerror=alert(1)>'}, headers=html)
+    assert r.status_code == 400 and "<img src=x" not in r.text and "&lt;img src=x onerror=alert(1)&gt;" in r.text
+    r = demo.get("/api/stories/<b>x</b>", headers=html)  # the API answers JSON whatever the client accepts
+    assert r.headers["content-type"].startswith("application/json") and r.json()["status"] == 404
