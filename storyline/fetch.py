@@ -330,6 +330,10 @@ class Fetcher:
                     resp_headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
                     if response.status in _REDIRECTS:
                         return response.status, resp_headers, b""
+                    encoding = resp_headers.get("content-encoding", "identity").strip().lower()
+                    if encoding not in ("", "identity"):
+                        # we asked for identity; decompressing unasked-for gzip/br would need its own bomb limits
+                        raise FetchError(original, f"{url} sent a {encoding}-compressed body although identity was asked for")
                     declared = resp_headers.get("content-length", "")
                     if declared.isdigit() and int(declared) > limit:
                         raise TooLargeError(original, f"{url} is {int(declared):,} bytes, over the limit of {limit:,} bytes")

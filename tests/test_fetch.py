@@ -90,6 +90,8 @@ class _Handler(BaseHTTPRequestHandler):
             for _ in range(100):
                 self.wfile.write(b"y" * 10_000)
             return None
+        if path == "/gzipped":  # compressed although the client asked for identity
+            return self._send(200, b"\x1f\x8b\x08\x00" + b"\x00" * 20, "text/html", {"Content-Encoding": "gzip"})
         if path == "/slow":
             time.sleep(float(query.get("s", "2")))
             return self._send(200, b"late", "text/plain")
@@ -233,6 +235,11 @@ def test_time_limit(server: _Server) -> None:
     with pytest.raises(FetchError, match="timed out after 0.5 s"):
         first_hop(timeout=0.5).fetch(server.base + "/slow?s=3")
     assert time.monotonic() - started < 2.5
+
+
+def test_unasked_for_compression_is_refused(server: _Server) -> None:
+    with pytest.raises(FetchError, match="sent a gzip-compressed body although identity was asked for"):
+        first_hop().fetch(server.base + "/gzipped")
 
 
 def test_http_errors_name_the_status(server: _Server) -> None:
