@@ -8,8 +8,9 @@ Articles: the texts of ``../shared/data/clustering`` (many languages) that have 
 bundled samples are used (cut the same way, made distinct), and the output says so.
 Profiling runs in ``--workers`` processes feeding the single writer (clustering + SQLite).
 Reports the wall-clock rate over the whole run (model loading in the workers included)
-and in steady state (from the first stored batch to the end), the writer's CPU time per
-article, and the machine's load average (the machine is shared).
+and in steady state (from the first stored batch to the end); CPU time per article of the
+writer and of the workers (model loading included), and from those the rate two otherwise
+idle cores would give; and the machine's load average (the machine is shared).
 """
 
 from __future__ import annotations
@@ -88,11 +89,17 @@ def main() -> None:
         if not first:
             first.append(time.perf_counter())
 
+    import resource
+
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu0, t0 = time.process_time(), time.perf_counter()
     pipe = Pipeline(store, profiler=args.profiler, workers=args.workers, batch_size=args.batch_size)
     report = pipe.ingest(docs, on_progress=progress)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     steady = time.perf_counter() - first[0] if first else wall
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = (children.ru_utime + children.ru_stime) - (children0.ru_utime + children0.ru_stime)
+    total_cpu = cpu + worker_cpu
     counts = store.counts()
     store.close()
     out = {
@@ -105,6 +112,9 @@ def main() -> None:
         "articles_per_second_total": round(report.added / wall, 1),
         "articles_per_second_steady": round((report.added - 1) / steady, 1) if steady > 0 else None,
         "writer_cpu_ms_per_article": round(1000 * cpu / max(1, report.added), 1),
+        "worker_cpu_ms_per_article": round(1000 * worker_cpu / max(1, report.added), 1),
+        # what both cores of an otherwise idle machine would do: articles per CPU-second of all processes, times 2
+        "cpu_bound_articles_per_second_2_cores": round(2 * report.added / total_cpu, 1) if total_cpu > 0 else None,
         "seconds": round(wall, 1),
         "events": counts["events"],
         "stories": counts["stories"],
