@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import pickle
 import re
+import threading
 from collections import deque
 import time
 import zlib
@@ -354,6 +355,7 @@ class Pipeline:
         self.replayed = 0
         self.restore_seconds = 0.0
         self._since_snapshot = 0
+        self._lock = threading.RLock()
         self._restore()
 
     # -- restart ------------------------------------------------------------------
@@ -435,7 +437,14 @@ class Pipeline:
     # -- the Python API ------------------------------------------------------------------
 
     def add_one(self, article: Article, *, outlet: str | None = None, profile: Profile | None = None) -> Placement:
-        """Add one article now (profiled in this process); returns its event and story."""
+        """Add one article now (profiled in this process); returns its event and story.
+
+        Thread-safe: calls from several threads (an HTTP server) are serialised around the clusterer.
+        """
+        with self._lock:
+            return self._add_one(article, outlet=outlet, profile=profile)
+
+    def _add_one(self, article: Article, *, outlet: str | None, profile: Profile | None) -> Placement:
         if self.store.known_ids([article.article_id], [article.url] if article.url else []):
             stored = self.store.get_article(article.article_id)
             return Placement(article.article_id, stored.event_id if stored else None, stored.story_id if stored else None, duplicate=True)
@@ -480,6 +489,16 @@ class Pipeline:
     ) -> IngestReport:
         """Add a stream of articles (and reader errors): profiled in ``workers`` processes, clustered
         and written here in batches. Articles already stored (by id or URL) are skipped."""
+        with self._lock:
+            return self._ingest(items, on_progress=on_progress, on_failure=on_failure)
+
+    def _ingest(
+        self,
+        items: Iterable[Article | RecordError],
+        *,
+        on_progress: Callable[[int], None] | None,
+        on_failure: Callable[[RecordError], None] | None,
+    ) -> IngestReport:
         start = time.perf_counter()
         report = IngestReport(replayed=self.replayed)
         pending_failures: deque[RecordError] = deque()  # appended by the reader thread, drained here
@@ -558,8 +577,6 @@ class Pipeline:
         import multiprocessing as mp
 
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
-        import threading
-
         slots = threading.BoundedSemaphore(max(64, 64 * self.workers))  # articles in flight: memory stays bounded
         with ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.profiler_kind or "full",)) as pool:
             for result in pool.imap(_profile_encoded, _bounded(articles, slots), chunksize=4):

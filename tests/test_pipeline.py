@@ -144,3 +144,14 @@ def test_a_stale_snapshot_is_not_used_and_the_store_is_resynced(store, snapshot)
     assert resumed.replayed == 30
     assert store.get_article(victim).event_id == pipe.clusterer.assignments_[victim]  # type: ignore[union-attr]
     assert Pipeline(store, profiler="lexical").replayed == 0  # the resync wrote a fresh snapshot
+
+
+def test_add_one_from_many_threads(store):  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    pipe = Pipeline(store, profiler="lexical")
+    arts = stream(40)
+    with ThreadPoolExecutor(4) as pool:
+        placements = list(pool.map(pipe.add_one, arts + arts[:10]))
+    assert store.counts()["articles"] == 40 and sum(p.duplicate for p in placements) == 10
+    assert all(store.get_article(p.article_id).event_id == pipe.clusterer.assignments_[p.article_id] for p in placements)  # type: ignore[union-attr]
