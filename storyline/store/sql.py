@@ -681,9 +681,12 @@ class SQLStore:
         if flt.story_id:
             conds.append("e.story_id = ?")
             params.append(flt.story_id)
-        aconds, aparams = self._article_conditions(flt)
-        if aconds:
-            conds.append(f"EXISTS (SELECT 1 FROM articles a WHERE a.event_id = e.event_id AND {' AND '.join(aconds)})")
+        lconds, lparams = _json_key_conditions("e", flt)
+        conds += lconds
+        params += lparams
+        aconds, aparams = self._article_conditions(flt.replace(language=None, source=None))
+        if aconds:  # one uncorrelated subquery: the matching articles' events, computed once
+            conds.append(f"e.event_id IN (SELECT a.event_id FROM articles a WHERE a.event_id IS NOT NULL AND {' AND '.join(aconds)})")
             params += aparams
         return " AND ".join(conds), params
 
@@ -756,11 +759,14 @@ class SQLStore:
         if flt.until:
             conds.append("s.first_seen <= ?")
             params.append(utc_text(flt.until))
-        aconds, aparams = self._article_conditions(flt)
+        lconds, lparams = _json_key_conditions("s", flt)
+        conds += lconds
+        params += lparams
+        aconds, aparams = self._article_conditions(flt.replace(language=None, source=None))
         if aconds:
             conds.append(
-                "EXISTS (SELECT 1 FROM events e JOIN articles a ON a.event_id = e.event_id "
-                f"WHERE e.story_id = s.story_id AND e.merged_into IS NULL AND {' AND '.join(aconds)})"
+                "s.story_id IN (SELECT e.story_id FROM events e WHERE e.merged_into IS NULL AND e.event_id IN "
+                f"(SELECT a.event_id FROM articles a WHERE a.event_id IS NOT NULL AND {' AND '.join(aconds)}))"
             )
             params += aparams
         where = " AND ".join(conds)
@@ -945,6 +951,23 @@ class SQLStore:
         marks = ", ".join("?" for _ in cols)
         self._x(cur, f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks}) ON CONFLICT DO NOTHING", values)
         return 1
+
+
+def _json_key_conditions(alias: str, flt: EventFilter) -> tuple[list[str], list[Any]]:
+    """Language and outlet filters on an event's / story's count tables (JSON text ``{"en": 3, ...}``):
+    one scan of the events instead of one of the articles.
+
+    >>> _json_key_conditions("e", EventFilter(language="zh", source="50%_off"))
+    (["e.languages LIKE ? ESCAPE '!'", "e.sources LIKE ? ESCAPE '!'"], ['%"zh": %', '%"50!%!_off": %'])
+    """
+    conds: list[str] = []
+    params: list[Any] = []
+    for column, value in (("languages", flt.language), ("sources", flt.source)):
+        if value:
+            key = json.dumps(value, ensure_ascii=False).replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            conds.append(f"{alias}.{column} LIKE ? ESCAPE '!'")
+            params.append(f"%{key}: %")
+    return conds, params
 
 
 def _root(article_id: str, parent: dict[str, str]) -> str:
