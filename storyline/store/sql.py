@@ -811,7 +811,7 @@ class SQLStore:
                 [story_id],
             )
         )
-        found = self._disagreements(story_id, events) if disagreements else ()
+        found = self._cached_disagreements(story_id, events, row) if disagreements else ()
         return self._story_from_row(row, events=tuple(events), timeline=timeline, entities=entities, places=places, disagreements=found)
 
     def _story_entities(self, story_id: str, limit: int = 30) -> tuple[dict[str, Any], ...]:
@@ -833,6 +833,16 @@ class SQLStore:
             del ent["_best"]
             ent["variants"] = {lang: sorted(set(v)) for lang, v in sorted(ent["variants"].items())}
         return tuple(out)
+
+    def _cached_disagreements(self, story_id: str, events: list[EventRecord], row: Sequence[Any]) -> tuple[dict[str, Any], ...]:
+        """Disagreements are recomputed only when the story changed (its article count or last-seen time)."""
+        cache: dict[tuple[Any, ...], tuple[dict[str, Any], ...]] = self.__dict__.setdefault("_disagreement_cache", {})
+        key = (story_id, row[3], row[8], tuple((e.event_id, e.n_articles) for e in events))
+        if key not in cache:
+            if len(cache) >= 512:
+                cache.pop(next(iter(cache)))
+            cache[key] = self._disagreements(story_id, events)
+        return cache[key]
 
     def _disagreements(self, story_id: str, events: list[EventRecord], limit: int = 400) -> tuple[dict[str, Any], ...]:
         """Numbers aligned across the story's articles (agreeing / changed / conflicting), by
