@@ -520,26 +520,46 @@ def _weighted_edit(a: str, b: str, soft: str = "aiy") -> float:
     and the other near pairs 0.75."""
     if a == b:
         return 0.0
-    skeleton_mode = soft != "aiy"
-
-    def sub(x: str, y: str) -> float:
-        if x == y:
-            return 0.0
-        pair = frozenset((x, y))
-        if skeleton_mode:
-            return 0.25 if pair in _ABJAD_SAME else (0.75 if pair in _CHEAP else 1.0)
-        return 0.5 if pair in _CHEAP else 1.0
-
+    cost = _SUB_SKELETON if soft != "aiy" else _SUB_PLAIN  # (same results as a sub() per cell, ~2× faster)
+    get = cost.get
+    insert_b = [0.5 if cb in soft else 1.0 for cb in b]
     prev = [0.0]
-    for cb in b:
-        prev.append(prev[-1] + (0.5 if cb in soft else 1.0))
+    for c in insert_b:
+        prev.append(prev[-1] + c)
+    n = len(b)
     for ca in a:
         ia = 0.5 if ca in soft else 1.0
-        cur = [prev[0] + ia] + [0.0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + ia, cur[j - 1] + (0.5 if cb in soft else 1.0), prev[j - 1] + sub(ca, cb))
+        subs = [0.0 if ca == cb else get(ca + cb, 1.0) for cb in b]
+        left = prev[0] + ia
+        cur = [left]
+        for j in range(n):
+            left += insert_b[j]
+            up = prev[j + 1] + ia
+            if up < left:
+                left = up
+            diag = prev[j] + subs[j]
+            if diag < left:
+                left = diag
+            cur.append(left)
         prev = cur
     return prev[-1]
+
+
+def _sub_costs(skeleton_mode: bool) -> dict[str, float]:
+    """Substitution costs of the near pairs, keyed by both orders ("lr", "rl"); other pairs cost 1."""
+    out: dict[str, float] = {}
+    for pair in _CHEAP | _ABJAD_SAME:
+        x, y = sorted(pair)
+        if skeleton_mode:
+            c = 0.25 if pair in _ABJAD_SAME else (0.75 if pair in _CHEAP else 1.0)
+        else:
+            c = 0.5 if pair in _CHEAP else 1.0
+        out[x + y] = out[y + x] = c
+    return out
+
+
+_SUB_PLAIN = _sub_costs(False)
+_SUB_SKELETON = _sub_costs(True)
 
 
 @functools.lru_cache(maxsize=262144)
