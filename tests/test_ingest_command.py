@@ -149,3 +149,16 @@ def test_events_rejects_bad_since(tmp_path, since):  # type: ignore[no-untyped-d
     open_store(tmp_path / "s.db").close()
     result = CliRunner().invoke(main, ["events", "--db", str(tmp_path / "s.db"), "--since", since])
     assert result.exit_code == 2 and "neither a duration" in result.output
+
+
+def test_ingest_refuses_a_private_feed_url_and_goes_on(tmp_path):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from storyline.cli import main
+
+    page = tmp_path / "a.txt"
+    page.write_text("Quake hits Kabul\n\nA strong earthquake hit Kabul on Monday.\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["ingest", "http://127.0.0.1:9/feed.xml", str(page), "--db", str(tmp_path / "s.db"),
+                                       "--profiler", "lexical", "--workers", "0"])
+    assert result.exit_code == 1
+    assert "http://127.0.0.1:9/feed.xml: refused" in result.output and "1 added" in result.output

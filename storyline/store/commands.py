@@ -8,6 +8,7 @@ failed, 2 bad usage or unreadable input, 3 internal/config problem.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import sys
@@ -142,6 +143,8 @@ def ingest_command(paths: tuple[str, ...], db: str | None, profiler: str, worker
     from storyline.ingest import iter_articles
     from storyline.pipeline import Pipeline
 
+    urls = [p for p in paths if p.startswith(("http://", "https://"))]
+    paths = tuple(p for p in paths if p not in urls)
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         click.echo(f"error: no such file or folder: {', '.join(missing)}", err=True)
@@ -161,7 +164,8 @@ def ingest_command(paths: tuple[str, ...], db: str | None, profiler: str, worker
                 click.echo(f"failed: {err.source}: {err.reason}", err=True)
 
         own = _own_files(store)
-        items = (x for x in iter_articles(list(paths)) if not (own and _source_path(x) in own))
+        local = (x for x in iter_articles(list(paths)) if not (own and _source_path(x) in own)) if paths else iter(())
+        items = itertools.chain(local, _fetched(urls))
         with _progress(None, "ingesting") as bar:
             report = pipe.ingest(items, on_progress=bar.advance, on_failure=shout)
         counts = store.counts()
@@ -176,6 +180,21 @@ def ingest_command(paths: tuple[str, ...], db: str | None, profiler: str, worker
         )
     if report.failed:
         sys.exit(EXIT_FAILED)
+
+
+def _fetched(urls: Sequence[str]) -> Iterator[Any]:
+    """Articles of pages and feeds on the web (:mod:`storyline.fetch`: bounded, robots.txt, no private addresses)."""
+    if not urls:
+        return
+    from storyline.fetch import Fetcher, FetchPolicy
+    from storyline.types import RecordError
+
+    fetcher = Fetcher(FetchPolicy())
+    for url in urls:
+        try:
+            yield from fetcher.fetch_articles(url)
+        except InputError as exc:
+            yield RecordError.from_exc(url, "ingest", exc)
 
 
 def _own_files(store: Any) -> set[str]:
