@@ -143,6 +143,41 @@ class EventState:
         return self.vector_sum / norm if norm > 0 else self.vector_sum
 
 
+def segment_translation(profile: Profile, threshold: float = 0.6) -> tuple[str, str, float] | None:
+    """Whether the article holds one text twice, in two languages (a translation glued to its
+    original): ``(translation_language, original_language, score)``, else None.
+
+    The sentences of the two largest language segments (≥ 2 each, similar counts) must align
+    in order (:func:`storyline.similarity.monotone_alignment`, floor 0.5) with a mean similarity of
+    at least ``threshold`` over ≥ 80 % of the shorter side. The *first* segment is taken as the
+    translation: re-publishers put their translation first and append the source text.
+
+    >>> from storyline.cluster.testing import toy_profile
+    >>> segment_translation(toy_profile("x", [1.0], "One language only"))
+    """
+    from storyline.similarity import monotone_alignment
+
+    languages = profile.languages[:2]
+    if len(languages) < 2 or len(profile.sentences) != len(profile.sentence_vectors):
+        return None
+    rows: dict[str, list[int]] = {lang: [] for lang in languages}
+    first: dict[str, int] = {}
+    for i, sentence in enumerate(profile.sentences):
+        seg = next((s for s in profile.segments if sentence in s.text), None)
+        if seg is not None and seg.language in rows:
+            rows[seg.language].append(i)
+            first.setdefault(seg.language, seg.start)
+    a, b = sorted(languages, key=lambda lang: first.get(lang, 0))
+    na, nb = len(rows[a]), len(rows[b])
+    if min(na, nb) < 2 or min(na, nb) / max(na, nb) < 0.6:
+        return None
+    sim = profile.sentence_vectors[rows[a]] @ profile.sentence_vectors[rows[b]].T
+    score, pairs = monotone_alignment(sim[:60, :60], floor=0.5)
+    if score >= threshold and pairs >= 0.8 * min(na, nb, 60):
+        return a, b, score
+    return None
+
+
 class CopyGraph:
     """Which article is a near-duplicate or a translation of which.
 
@@ -316,10 +351,14 @@ class EventClusterer:
         self.vocabulary_.add(digest.words)
         scored = self._judge(digest)
         self._record_copies(digest, scored)
+        halves = segment_translation(profile, self.translation_threshold)
+        if halves is not None:
+            aid = profile.article_id
+            self.copies_.add(f"{aid}#{halves[0]}", f"{aid}#{halves[1]}", "translation", halves[2])
         if scored and scored[0][1] >= self.threshold:
             event_id = scored[0][0]
             for other, score, _ in scored[1:]:
-                if score >= self.merge_threshold and other in self.events_ and other != event_id:
+                if score >= self.merge_threshold and other in self.events_ and other != event_id and self._agree(other, event_id):
                     self._merge(other, event_id, score)
         else:
             event_id = self._open_event(profile.article_id)
@@ -385,6 +424,13 @@ class EventClusterer:
             out.append((event_id, score, pairs))
         out.sort(key=lambda t: (-t[1], self.events_[t[0]].slot))
         return out
+
+    def _agree(self, absorbed_id: str, into_id: str) -> bool:
+        """A merge needs the two events to link directly too, not only through the new article:
+        the absorbed event's representatives score at least ``threshold`` against the other on average."""
+        src, dst = self.events_[absorbed_id], self.events_[into_id]
+        scores = [event_score(dst.terms(d, key_vector(d.profile), self.compare, self.vocabulary_)[0], self.weights) for d in src.representatives]
+        return bool(scores) and float(np.mean(scores)) >= self.threshold
 
     def _copy_kind(self, p: Profile, q: Profile, f: dict[str, float]) -> str | None:
         """``near_duplicate`` / ``translation`` / None for two profiles and their link features."""

@@ -49,13 +49,20 @@ class StoryState:
 
 
 def _event_names(event: Any, k: int = 8) -> set[str]:
-    """Names that at least a third of the event's members use (all scripts), top ``k``."""
+    """Names that at least a third of the event's members use (all scripts), top ``k``
+    (ties, as in a one-article event: the names its representatives mention most often)."""
+    from storyline.cluster.features import name_counts
+
     counts: dict[str, int] = {}
     for table in event.name_df.values():
         for name, n in table.items():
             counts[name] = counts.get(name, 0) + n
+    mentions: dict[str, int] = {}
+    for digest in event.representatives:
+        for name, n in name_counts(digest.profile).items():
+            mentions[name] = mentions.get(name, 0) + n
     n_members = max(1, len(event.members))
-    keep = [n for n in sorted(counts, key=lambda n: -counts[n]) if counts[n] >= max(1, n_members / 3)]
+    keep = [n for n in sorted(counts, key=lambda n: (-counts[n], -mentions.get(n, 0), n)) if counts[n] >= max(1, n_members / 3)]
     return set(keep[:k])
 
 
@@ -72,7 +79,7 @@ class StoryLinker:
         Weight of the name overlap in the score (the centroid cosine gets the rest).
     """
 
-    def __init__(self, threshold: float = 0.45, window_days: float = 730.0, name_weight: float = 0.5) -> None:
+    def __init__(self, threshold: float = 0.45, window_days: float = 1100.0, name_weight: float = 0.5) -> None:
         self.threshold = threshold
         self.window_days = window_days
         self.name_weight = name_weight
