@@ -191,6 +191,14 @@ def test_stories_list_filters_and_pagination(demo: httpx.Client) -> None:
     assert len(turkish) == 1 and turkish[0]["languages"] == {"tr": 1}
     assert demo.get("/api/stories", params={"q": "Doha"}).json()["items"][0]["story_id"] == big["story_id"]
     assert demo.get("/api/stories", params={"until": "2000-01-01"}).json()["total"] == 0
+    in_doha = demo.get("/api/events", params={"place": "Doha"}).json()["items"]
+    assert in_doha and all(e["story_id"] == big["story_id"] for e in in_doha)
+    football = demo.get("/api/articles", params={"language": "fr"}).json()["items"][0]
+    by_source = demo.get("/api/events", params={"source": football["outlet"]}).json()["items"]
+    assert [e["event_id"] for e in by_source] == [football["event_id"]]
+    key = demo.get(f"/api/stories/{big['story_id']}/entities").json()["entities"][0]["key"]
+    by_entity = demo.get("/api/stories", params={"entity": key}).json()["items"]
+    assert big["story_id"] in [s["story_id"] for s in by_entity]
 
 
 def test_story_timeline_entities_disagreements(demo: httpx.Client) -> None:
