@@ -1,0 +1,58 @@
+"""Profiles: vectors, the pooled lead passage, MinHash — on invented articles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from storyline.analyse.profile import Profiler, jaccard_estimate, minhash_signature
+from storyline.types import Article
+
+TITLE = "Talks resume in Doha"
+BODY = (
+    "Gen. Mark Milley met Taliban negotiators in Doha on Monday, November 16, 2020.\n"
+    "The meeting lasted six hours, officials said. Both sides agreed to meet again next week.\n"
+    "US envoy Zalmay Khalilzad also attended. He later flew to Kabul to brief the Afghan government.\n"
+    + " ".join(f"Paragraph {i} adds background on the talks and on the 2,500 troops still in the country." for i in range(12))
+)
+
+
+@pytest.fixture(scope="module")
+def profiler() -> Profiler:
+    return Profiler()
+
+
+def test_vectors_and_lead(profiler: Profiler) -> None:
+    p = profiler.profile(Article.from_text(TITLE, BODY))
+    enc = profiler.encoder
+    assert p.sentence_vectors.shape == (len(p.sentences), 512)
+    assert np.allclose(p.sentence_vectors, enc.encode(list(p.sentences), max_chars=profiler.lead_chars), atol=1e-5)
+    assert np.allclose(p.title_vector, enc.encode([TITLE])[0], atol=1e-5)
+    # the lead pools the title and the sentences starting in the first 1,000 characters: close to that passage
+    exact = enc.encode([(TITLE + "\n" + BODY)[: profiler.lead_chars]], max_chars=profiler.lead_chars)[0]
+    assert float(p.lead_vector @ exact) > 0.85
+    assert abs(float(np.linalg.norm(p.lead_vector)) - 1.0) < 1e-5
+    # closer to that passage than the plain mean of the sentence vectors or the title is
+    mean = p.sentence_vectors.mean(axis=0)
+    assert float(p.lead_vector @ exact) > float(mean @ exact) / float(np.linalg.norm(mean))
+    assert float(p.lead_vector @ exact) > float(p.title_vector @ exact)
+
+
+def test_untitled_and_empty_articles(profiler: Profiler) -> None:
+    p = profiler.profile(Article.from_text("", BODY))
+    exact = profiler.encoder.encode([("\n" + BODY)[: profiler.lead_chars]], max_chars=profiler.lead_chars)[0]
+    assert p.title == p.sentences[0] and float(p.lead_vector @ exact) > 0.85
+    e = profiler.profile(Article.from_text("", ""))
+    assert e.sentence_vectors.shape == (0, 512) and not e.lead_vector.any() and e.shingles == ()
+
+
+def test_minhash_tracks_jaccard() -> None:
+    base = BODY
+    near = BODY.replace("six hours", "seven hours")
+    other = "Stocks fell in Tokyo as investors sold bank shares ahead of the central bank's rate decision. " * 5
+    a, b, c = minhash_signature(base), minhash_signature(near), minhash_signature(other)
+    assert len(a) == 64 and all(0 <= v < 2**32 for v in a)
+    assert a == minhash_signature(base)  # stable
+    assert jaccard_estimate(a, b) > 0.85 and jaccard_estimate(a, c) < 0.15
+    assert minhash_signature("ab") == () and jaccard_estimate(a, ()) == 0.0
+    assert minhash_signature("x" * 200_000) == minhash_signature("x" * 100_000)  # long texts, chunked
