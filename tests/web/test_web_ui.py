@@ -92,6 +92,16 @@ def test_search(page: Any, demo_server: Live, shots: Path) -> None:
     screenshot(page, shots, "05-search")
 
 
+def test_api_docs_render_offline(page: Any, demo_server: Live, shots: Path) -> None:
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(demo_server.url + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=60_000)
+    assert page.locator(".swagger-ui .opblock").count() >= 10
+    assert all(url.startswith(demo_server.url) for url in requests), [u for u in requests if not u.startswith(demo_server.url)]
+    screenshot(page, shots, "08-api-docs")
+
+
 # ------------------------------------------------------------------ XSS
 
 
