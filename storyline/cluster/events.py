@@ -89,7 +89,7 @@ class EventState:
             self.headline = p.title
         self.script_counts[digest.script] = self.script_counts.get(digest.script, 0) + 1
         df = self.name_df.setdefault(digest.script, {})
-        for name in digest.names:
+        for name in sorted(digest.names):  # sorted: set order changes with the hash seed, and ties follow it
             df[name] = df.get(name, 0) + 1
 
     def absorb(self, other: EventState, *, representatives: int) -> None:
@@ -436,11 +436,10 @@ class EventClusterer:
         """``near_duplicate`` / ``translation`` / None for two profiles and their link features."""
         if p.language == q.language and f["minhash_score"] >= self.duplicate_threshold:
             return "near_duplicate"
-        if (
-            p.language != q.language
-            and f["diagonal_score"] >= self.translation_threshold
-            and f["aligned50_fraction"] >= 0.8
-            and f["sentence_ratio"] >= 0.6
+        if p.language != q.language and (
+            (f["diagonal_score"] >= self.translation_threshold and f["aligned50_fraction"] >= 0.8 and f["sentence_ratio"] >= 0.6)
+            # same sentence structure, even where the encoder is weak (cs, uk); numbers, when both give some, shared
+            or (f.get("length_correlation", 0.0) >= 0.85 and (not f["digits_comparable"] or f["digit_score"] >= 0.08))
         ):
             return "translation"
         return None

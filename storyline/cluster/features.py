@@ -232,6 +232,31 @@ def _cos(u: np.ndarray, v: np.ndarray) -> float:
     return float(u @ v)
 
 
+def length_correlation(a: Profile, b: Profile, min_sentences: int = 5) -> float | None:
+    """Pearson correlation of the log lengths of the two articles' sentences, position by position,
+    when both have the same number of sentences (at least ``min_sentences``); else None.
+
+    A translation keeps the sentence structure, so its sentence lengths follow the original's
+    (Gale & Church's length-based alignment) in any script, including languages the encoder
+    does not know (cs, uk). On the dev files: 0.85 or more for ~90 % of translation pairs with equal
+    sentence counts, and for 2 of ~1,800 other cross-language pairs.
+
+    >>> from storyline.cluster.testing import toy_profile
+    >>> a = toy_profile("a", [1.0], "x", text="Short one. A much longer sentence follows here, with detail. Tiny. Another fairly long sentence, again. Ok.")
+    >>> b = toy_profile("b", [1.0], "y", text="Kurz. Ein viel längerer Satz folgt hier, mit vielen Details. Klein. Noch ein ziemlich langer Satz, wieder. Gut.")
+    >>> round(length_correlation(a, b), 2), length_correlation(a, a.replace(sentences=a.sentences[:3]))
+    (0.95, None)
+    """
+    sa, sb = a.sentences, b.sentences
+    if len(sa) != len(sb) or len(sa) < min_sentences:
+        return None
+    x = np.log([max(1, len(s)) for s in sa])
+    y = np.log([max(1, len(s)) for s in sb])
+    if float(x.std()) == 0.0 or float(y.std()) == 0.0:
+        return None
+    return float(np.corrcoef(x, y)[0, 1])
+
+
 def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) -> dict[str, float]:
     """Symmetric features of one article pair. ``vocabulary`` (document frequencies) enables
     the lexical score, which is only computed for two articles in the same language."""
@@ -258,7 +283,9 @@ def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) ->
     gap = abs((a.day - b.day).days) if a.day and b.day else None
     same_language = pa.language == pb.language and vocabulary is not None and vocabulary.n_docs >= 2
     lexical = vocabulary.lexical_score(a.words, b.words) if same_language and vocabulary is not None else 0.0
+    lengths = length_correlation(pa, pb) if pa.language != pb.language else None
     return {
+        "length_correlation": lengths if lengths is not None else 0.0,
         "lexical_score": lexical,
         "lexical_comparable": float(same_language),
         "lead_passage_score": _cos(pa.lead_vector, pb.lead_vector),
@@ -370,9 +397,10 @@ def event_terms(
     out["centroid_score"] = centroid_score
     covered = covering = 0.0
     if digest.names and n_same_script and name_df:
-        top = [n for n in sorted(name_df, key=lambda n: -name_df[n]) if name_df[n] >= max(2, 0.5 * n_same_script)][:3]
+        ranked = sorted(name_df, key=lambda n: (-name_df[n], n))  # ties by name: independent of the hash seed
+        top = [n for n in ranked if name_df[n] >= max(2, 0.5 * n_same_script)][:3]
         if not top:
-            top = sorted(name_df, key=lambda n: -name_df[n])[:2]
+            top = ranked[:2]
         covered = sum(n in digest.names for n in top) / len(top) - 0.5
         if digest.salient:
             covering = sum(n in name_df for n in digest.salient) / len(digest.salient) - 0.5
