@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/bench_cluster.py                 # storyline, all files + concatenated stream
     .venv/bin/python benchmarks/bench_cluster.py --baselines     # + TF-IDF / USE agglomerative
     .venv/bin/python benchmarks/bench_cluster.py --orders 5      # + arrival-order spread on the stream
+    .venv/bin/python benchmarks/bench_cluster.py --lofo          # + each file with weights fitted on the other three
+    .venv/bin/python benchmarks/bench_cluster.py --seeds         # the seed checks (PASS/FAIL), exit 1 on a failure
 
 Profiles are cached under .cache/cluster/ (embeddings are the slow part); the
 entity / place / date / number analysers are re-run on cached profiles when
@@ -277,6 +279,48 @@ def leave_one_file_out(sets: dict[str, Any], analysers: bool, params: dict[str, 
     return out
 
 
+def seed_checks() -> int:
+    """The seeds as a stream (issue 5 acceptance): prints each check with PASS/FAIL; exit 1 if any fails."""
+    from storyline.cluster.events import EventClusterer
+    from storyline.cluster.stories import StoryLinker
+    from storyline.cluster.timeline import story_timeline
+    from storyline.engine import Engine
+    from storyline.ingest import read_article
+
+    seeds = ROOT.parent / "shared" / "seeds"
+    if not seeds.is_dir():
+        print(f"{seeds} not found: nothing to check", file=sys.stderr)
+        return 2
+    engine = Engine(strict=True)
+    profiles = {p.name[:3]: engine.profile(read_article(p)) for p in sorted(seeds.glob("*.txt"))}
+    model = EventClusterer()
+    for key, profile in profiles.items():
+        model.learn_one(profile, source=key)
+    linker = StoryLinker()
+    stories = linker.link_many(model)
+    events = {k: model.event_of(p.article_id) for k, p in profiles.items()}
+    story_ids = {stories[e] for e in events.values()}
+    story = stories[events["002"]]
+    timeline = story_timeline(story, linker, model, {p.article_id: p for p in profiles.values()})
+    dates = {e.event_id: e.date for e in timeline.events}
+    aid = profiles["001"].article_id
+    checks = [
+        ("the seeds form one story", len(story_ids) == 1, f"{len(story_ids)} stories"),
+        ("the story has >= 3 events", len(linker.stories_[story].events) >= 3, f"{len(linker.stories_[story].events)} events: "
+         + ", ".join("+".join(k for k, e in events.items() if e == ev) for ev in linker.stories_[story].events)),
+        ("001's halves linked as translations", (f"{aid}#zh", f"{aid}#en", "translation") in {e[:3] for e in model.copies_.edges},
+         [e for e in model.copies_.edges if e[0].startswith(aid)]),
+        ("002 is its own event", model.events_[events["002"]].members == [profiles["002"].article_id],
+         f"{model.events_[events['002']].n_articles} article(s)"),
+        ("timeline puts 002 in 2018", (dates.get(events["002"]) or "").startswith("2018"), dates.get(events["002"])),
+        ("timeline puts the others in 2020-21", all((d or "")[:4] in ("2020", "2021") for e, d in dates.items() if e != events["002"]),
+         [d for e, d in dates.items() if e != events["002"]]),
+    ]
+    for name, ok, measured in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {name}: {measured}")
+    return 0 if all(ok for _, ok, _ in checks) else 1
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--profile-only", action="store_true")
@@ -289,7 +333,10 @@ if __name__ == "__main__":
     ap.add_argument("--fit-weights", action="store_true", help="refit the link-score weights (prints them)")
     ap.add_argument("--lofo", action="store_true", help="also cluster each file with weights fitted on the other three")
     ap.add_argument("--only", action="append", default=[], help="run only these sets (e.g. ecbplus_dev, all4_stream)")
+    ap.add_argument("--seeds", action="store_true", help="check the seed stories (../shared/seeds) and exit")
     args = ap.parse_args()
+    if args.seeds:
+        raise SystemExit(seed_checks())
     if args.fit_weights:
         print(json.dumps(fit_weights(not args.no_analysers), indent=1))
         raise SystemExit(0)
