@@ -28,6 +28,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--save-profiles", type=Path, default=None, help="Pickle the profiles here (for training without re-profiling).")
     parser.add_argument("--profiles", type=Path, default=None, help="Load profiles pickled by --save-profiles instead of profiling.")
+    parser.add_argument("--inner-folds", type=int, default=3, help="Folds of the nested CV that makes the pair network's out-of-fold features inside each outer fold.")
     parser.add_argument("--no-pair-model", action="store_true", help="Skip the pair network (no torch needed; ~25 network trainings saved).")
     args = parser.parse_args()
     files = [DATA / "dev_pairs.jsonl", DATA / "dev_pairs_mt.jsonl"]
@@ -66,7 +67,7 @@ def main() -> int:
         results["storyline"] = evaluate_pairs_cv(pairs, profiles, extra=extra)
         systems.remove("plateau_no_pair_model")
     else:
-        results["storyline"] = evaluate_pairs_cv(pairs, profiles, extra=extra, pair_model=True, log=lambda m: print(m, file=sys.stderr))
+        results["storyline"] = evaluate_pairs_cv(pairs, profiles, extra=extra, pair_model=True, inner_folds=args.inner_folds, log=lambda m: print(m, file=sys.stderr, flush=True))
         results["pair_model_alone"] = results["storyline"].pop("pair_model_alone")  # type: ignore[union-attr]
         results["plateau_no_pair_model"] = evaluate_pairs_cv(pairs, profiles, extra=extra)
         systems.insert(1, "pair_model_alone")

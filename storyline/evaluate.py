@@ -192,6 +192,7 @@ def evaluate_pairs_cv(
     feature_groups: Sequence[str] | None = None,
     seed: int = 0,
     pair_model: Any = None,
+    inner_folds: int | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Grouped K-fold Pearson report of the combiner retrained on each fold.
@@ -199,7 +200,7 @@ def evaluate_pairs_cv(
     ``extra`` pairs (augmentation) join the training folds only. With
     ``pair_model`` (a :class:`storyline.pairmodel.TrainConfig`, or True for the
     default) the pair network is trained inside every fold and its seven outputs
-    join the combiner's features: out of fold (an inner grouped CV) on the
+    join the combiner's features: out of fold (an inner grouped CV with ``inner_folds``, default ``n_folds``) on the
     fold's training rows, from a network trained on all of them on its test rows.
     The report then also holds ``pair_model_alone``, the network's own
     out-of-fold Pearson on the same folds.
@@ -233,7 +234,7 @@ def evaluate_pairs_cv(
 
         def stack(train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             sub = [inputs[i] for i in train_idx]
-            inner = out_of_fold(sub, [golds[i] for i in train_idx], [cv_groups[i] for i in train_idx], n_folds=n_folds, seed=seed + 1, config=config)
+            inner = out_of_fold(sub, [golds[i] for i in train_idx], [cv_groups[i] for i in train_idx], n_folds=inner_folds or n_folds, seed=seed + 1, config=config)
             model = train_pair_model([(*sub[k], golds[i]) for k, i in enumerate(train_idx)], config)
             outer = model.predict_inputs([inputs[i] for i in test_idx])
             alone[test_idx] = outer

@@ -241,12 +241,12 @@ def _shapes(hidden: int) -> dict[str, tuple[int, ...]]:
 class TrainConfig:
     """Training settings; the defaults made the shipped model."""
 
-    hidden: int = 48
-    epochs: int = 30
-    batch: int = 32
+    hidden: int = 64
+    epochs: int = 40
+    batch: int = 64
     lr: float = 2e-3
     weight_decay: float = 1e-2
-    dropout: float = 0.1
+    dropout: float = 0.2
     sentence_dropout: float = 0.15  # augmentation: each sentence slot hidden with this chance
     crop: float = 0.3  # augmentation: chance of cutting the head window to a random length
     seed: int = 0
