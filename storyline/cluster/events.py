@@ -244,6 +244,11 @@ class EventClusterer:
         Ordered sentence-alignment score from which two articles in different languages are translations.
     ann_after:
         Switch the centroid search from brute force to an HNSW index above this many events.
+    rescue_threshold:
+        Batch only (:meth:`cluster_many`): after the pass, an event of one article joins its best
+        candidate event if it scores at least this (1.0: never). Low, because a lone article that
+        still has a candidate event is usually a short report of it; streams with many genuinely
+        lone articles should raise it.
     weights:
         Article–event score weights (``None``: the built-in :data:`~storyline.cluster.features.EVENT_WEIGHTS`).
     """
@@ -260,6 +265,7 @@ class EventClusterer:
         duplicate_threshold: float = 0.5,
         translation_threshold: float = 0.6,
         ann_after: int = 3000,
+        rescue_threshold: float = 0.3,
         weights: dict[str, float] | None = None,
     ) -> None:
         self.threshold = threshold
@@ -272,6 +278,7 @@ class EventClusterer:
         self.duplicate_threshold = duplicate_threshold
         self.translation_threshold = translation_threshold
         self.ann_after = ann_after
+        self.rescue_threshold = rescue_threshold
         self.weights = weights
 
     # -- sklearn/river conventions -------------------------------------------------
@@ -293,7 +300,7 @@ class EventClusterer:
 
     def _validate(self) -> None:
         owner = type(self).__name__
-        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold"):
+        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise invalid_parameter(name, owner, "a float in the range [0, 1]", value)
@@ -371,11 +378,34 @@ class EventClusterer:
             yield self.learn_one(profile)
 
     def cluster_many(self, profiles: Sequence[Profile]) -> list[str]:
-        """Cluster a batch: learn each profile in order, then report every article's *final*
-        event (after any merges). Returns one event id per profile, in input order."""
+        """Cluster a batch: learn each profile in order, let lone articles join their best event
+        (``rescue_threshold``), then report every article's *final* event (after any merges).
+        Returns one event id per profile, in input order."""
         for profile in profiles:
             self.learn_one(profile)
+        self._rescue_singletons()
         return [self.assignments_[p.article_id] for p in profiles]
+
+    def _rescue_singletons(self) -> None:
+        """Batch only: an event of one article joins its best candidate event if that scores at
+        least ``rescue_threshold`` (merges recorded in ``merges_``)."""
+        if self.rescue_threshold >= 1.0:
+            return
+        for event_id in [e for e, ev in self.events_.items() if ev.n_articles == 1]:
+            ev = self.events_.get(event_id)
+            if ev is None or ev.n_articles != 1:
+                continue
+            digest = ev.representatives[0]
+            vector = key_vector(digest.profile)
+            best, best_score = None, float(self.rescue_threshold)
+            for other in self._candidates(digest):
+                if other == event_id:
+                    continue
+                score = event_score(self.events_[other].terms(digest, vector, self.compare, self.vocabulary_)[0], self.weights)
+                if score >= best_score:
+                    best, best_score = other, score
+            if best is not None:
+                self._merge(event_id, best, best_score)
 
     # -- reading the state --------------------------------------------------------
 
