@@ -164,3 +164,17 @@ def test_parse_gold_date_variants():
     assert parse_gold_date("13 de octubre de 2005").date().isoformat() == "2005-10-13"
     assert parse_gold_date("27-Mar-08").date().isoformat() == "2008-03-27"
     assert parse_gold_date("no date here") is None
+
+
+def test_a_clusterer_pickled_by_an_older_version_still_learns(profiles):
+    model = EventClusterer()
+    model.learn_one(profiles["a1"])
+    state = dict(model.__dict__)
+    for name in ("rescue_threshold", "article_sources_"):  # attributes added later
+        del state[name]
+    old = EventClusterer.__new__(EventClusterer)
+    old.__setstate__(state)
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored.rescue_threshold == EventClusterer().rescue_threshold
+    assert restored.learn_one(profiles["a2"], source="wire") == model.event_of(profiles["a1"].article_id)
+    assert restored.article_sources_ == {profiles["a2"].article_id: "wire"}

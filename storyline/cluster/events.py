@@ -281,6 +281,15 @@ class EventClusterer:
         self.rescue_threshold = rescue_threshold
         self.weights = weights
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, filling what older versions did not store (new parameters get their defaults)."""
+        self.__dict__.update(state)
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if name != "self" and name not in self.__dict__:
+                setattr(self, name, param.default)
+        if "events_" in self.__dict__ and "article_sources_" not in self.__dict__:
+            self.article_sources_ = {}
+
     # -- sklearn/river conventions -------------------------------------------------
 
     def _get_params(self) -> dict[str, Any]:
