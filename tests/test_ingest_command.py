@@ -68,7 +68,7 @@ def test_kill_9_mid_ingest_then_rerun_stores_each_article_once(tmp_path):  # typ
     db = tmp_path / "s.db"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(_cmd(db, corpus), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 120 + N_ARTICLES / 10
     target = N_ARTICLES // 3
     while _stored(db) < target and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -80,7 +80,7 @@ def test_kill_9_mid_ingest_then_rerun_stores_each_article_once(tmp_path):  # typ
     killed_at = _stored(db)
     assert target <= killed_at < N_ARTICLES
 
-    done = subprocess.run(_cmd(db, corpus), capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(_cmd(db, corpus), capture_output=True, text=True, timeout=300 + N_ARTICLES / 5, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
     assert report["added"] == N_ARTICLES - killed_at
