@@ -223,6 +223,9 @@ def test_failures_snapshot_and_nearest(store, corpus):  # type: ignore[no-untype
     assert store.load_snapshot() == (store.last_seq(), b"state")
     store.save_snapshot(3, b"older")
     assert store.load_snapshot() == (3, b"older")
+    store.snapshot_part_bytes = 4  # big snapshots are stored in parts (SQLite values stop at 1 GB)
+    store.save_snapshot(5, b"0123456789")
+    assert store.load_snapshot() == (5, b"0123456789")
     near = store.nearest(corpus["de1"].profile.lead_vector, k=2)
     assert {a for a, _ in near} == {corpus["de1"].article.article_id, corpus["en2"].article.article_id}
     assert near[0][1] > 0.99

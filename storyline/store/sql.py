@@ -341,13 +341,24 @@ class SQLStore:
         with self._transaction() as cur:
             self._save_snapshot(cur, seq, data)
 
+    snapshot_part_bytes = 256 * 1024 * 1024
+    """A snapshot is stored in parts of at most this size (SQLite's largest value is 1 GB)."""
+
     def _save_snapshot(self, cur: Any, seq: int, data: bytes) -> None:
         self._x(cur, "DELETE FROM snapshots")
-        self._x(cur, "INSERT INTO snapshots (id, seq, created_at, data) VALUES (1, ?, ?, ?)", [seq, now_text(), self._binary(data)])
+        created = now_text()
+        view = memoryview(data)
+        size = self.snapshot_part_bytes
+        for part, start in enumerate(range(0, max(1, len(data)), size), start=1):
+            self._x(cur, "INSERT INTO snapshots (id, seq, created_at, data) VALUES (?, ?, ?, ?)",
+                    [part, seq, created, self._binary(bytes(view[start : start + size]))])
 
     def load_snapshot(self) -> tuple[int, bytes] | None:
-        row = self._one("SELECT seq, data FROM snapshots ORDER BY id DESC LIMIT 1")
-        return (int(row[0]), bytes(row[1])) if row else None
+        """The latest snapshot: its article-log position and its bytes (parts joined)."""
+        rows = self._rows("SELECT seq, data FROM snapshots ORDER BY id")
+        if not rows:
+            return None
+        return int(rows[0][0]), b"".join(bytes(r[1]) for r in rows)
 
     def write(self, batch: WriteBatch) -> AddResult:
         """Apply a batch in one transaction; see :class:`~storyline.store.base.WriteBatch`."""
