@@ -167,11 +167,16 @@ class PairScorer:
             import dataclasses
 
             evidence = dataclasses.replace(evidence, sentence_pairs=tuple(self.pair_model.explain(a, b)))
+        verdict = decide_verdict(scores, feats, a, b, evidence.dates.get("gap_days"))
+        if verdict == "translation":
+            # Alignment has shown the same text in two languages, which training labels 1.0 on every
+            # dimension (translation_pairs): pull the scores halfway to that label, keeping the model's doubt visible.
+            scores = {dim: 1.0 + (v - 1.0) / 2 for dim, v in scores.items()}
         return PairScore(
             a_id=a.article_id,
             b_id=b.article_id,
             scores=scores,
-            verdict=decide_verdict(scores, feats, a, b, evidence.dates.get("gap_days")),
+            verdict=verdict,
             evidence=evidence,
             features=feats,
             languages={"a": a.languages, "b": b.languages},

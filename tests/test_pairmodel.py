@@ -160,3 +160,22 @@ def test_scorer_with_pair_model_trains_saves_loads_and_explains(tmp_path: Path) 
 def test_article_input_is_a_plain_record() -> None:
     inp = ArticleInput(np.zeros((2, 512), dtype=np.float32), np.array([-1, -2]))
     assert PairModel.random().predict_inputs([(inp, inp)]).shape == (1, 7)
+
+
+def test_bundled_scorer_ships_the_pair_model_and_compare_shows_its_evidence() -> None:
+    from click.testing import CliRunner
+
+    from storyline.cli import main
+    from storyline.scorer import PairScorer
+
+    scorer = PairScorer.load()
+    assert "pairmodel" in scorer.groups and scorer.pair_model is not None
+    samples = Path(__file__).resolve().parents[1] / "storyline" / "samples"
+    args = ["compare", str(samples / "01_en_doha_round2.txt"), str(samples / "03_de_doha_round2.txt")]
+    result = CliRunner().invoke(main, [*args, "--json"], catch_exceptions=False)
+    data = json.loads(result.stdout)
+    pairs = data["evidence"]["sentence_pairs"]
+    assert pairs and all({"a", "b", "score", "weight", "a_index", "b_index"} <= set(p) for p in pairs)
+    assert set(data["scores"]) == set(DIMENSIONS)
+    human = CliRunner().invoke(main, args, catch_exceptions=False).stdout
+    assert "drove the pair model" in human and pairs[0]["a"][:40] in human
