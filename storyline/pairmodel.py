@@ -18,6 +18,12 @@ weight, averaged over both directions). The scorer uses its seven outputs as
 one more feature group (``pairmodel``), trained out of fold, and LightGBM
 decides how far to trust them.
 
+The shipped weights are made, with the combiner, by ``storyline train pairs
+dev_pairs.jsonl dev_pairs_mt.jsonl --workers 2 --out storyline/models/pair_scorer.json``
+(SemEval-2022 Task 8 dev data; 23 min on 2 busy cores, of which profiling 18 min and the
+six network trainings ≈ 4 min; see docs/benchmarks.md). Grouped 5-fold CV, nested: the
+network alone 0.728 Pearson on overall, stacked 0.783 against 0.780 without it.
+
 >>> import numpy as np
 >>> model = PairModel.random(seed=0)
 >>> x = np.eye(4, 512, dtype=np.float32)
