@@ -167,3 +167,5 @@ def stop_test_server(server: Any) -> None:
         pgserver.pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user)
     except Exception:  # noqa: BLE001 - not stopped: cleanup() below stops it the slow way
         server.cleanup()
+    else:
+        server.cleanup_mode = None  # stopped: pgserver's exit handler has nothing left to do
