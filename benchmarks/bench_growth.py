@@ -39,15 +39,24 @@ START = datetime(2019, 1, 1, tzinfo=timezone.utc)
 
 
 def synthetic(start: int, stop: int, total: int, seed: int = 0) -> Iterator[Article]:
-    """Articles ``start``..``stop`` of a stream of ``total``: topic ``i // 5`` give or take the 200 latest."""
+    """Articles ``start``..``stop`` of a stream of ``total``: topic ``i // 5`` or one of the 200 before it."""
     for i in range(start, stop):
         rnd = random.Random(seed * 1_000_003 + i)
-        t = max(0, i // 5 - rnd.randrange(200))
-        pool = [f"t{t}w{j}" for j in range(16)] + [f"Name{t}a", f"Place{t % 500}"]
+        t = i // 5 - rnd.randrange(min(200, i // 5 + 1))
+        pool = _words(t)
         text = " ".join(rnd.choice(pool) for _ in range(70)) + "."
         when = START + timedelta(days=730 * i / total, minutes=rnd.randrange(600))
         yield Article.from_text(f"{pool[0]} {pool[1]} {pool[2]} {pool[-2]}", text, source=f"synthetic:{i}", published_at=when,
                                 url=f"https://example.org/{i}", meta={"outlet": f"outlet{rnd.randrange(40)}"})
+
+
+def _words(topic: int) -> list[str]:
+    """A topic's vocabulary: 16 pseudo-words, a name and a place (shared by 1 topic in 500)."""
+    rnd = random.Random(topic)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    word = lambda k: "".join(rnd.choice(letters) for _ in range(k))  # noqa: E731
+    place = random.Random(10**9 + topic % 500)
+    return [word(rnd.randrange(4, 10)) for _ in range(16)] + [word(7).title(), "".join(place.choice(letters) for _ in range(6)).title()]
 
 
 def rss_mb() -> tuple[float, float]:
