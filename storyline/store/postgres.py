@@ -14,7 +14,6 @@ pgvector: :func:`start_test_server` starts one in a folder.
 
 from __future__ import annotations
 
-import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -44,8 +43,6 @@ class PostgresStore(SQLStore):
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise StoreError(f"[{StoreError.code}] {url}: PostgreSQL needs psycopg: pip install 'storyline[postgres]'") from exc
         self._psycopg = psycopg
-        self._readers: list[Any] = []
-        self._readers_lock = threading.Lock()
         try:
             self._conn = psycopg.connect(url, autocommit=False)
         except psycopg.Error as exc:
@@ -107,15 +104,6 @@ class PostgresStore(SQLStore):
         q = self._vector_param(np.asarray(vector, dtype=np.float32).reshape(-1))
         rows = self._rows("SELECT article_id, 1 - (v <=> ?::vector) FROM vectors ORDER BY v <=> ?::vector LIMIT ?", [q, q, k])
         return [(r[0], float(r[1])) for r in rows]
-
-    def close(self) -> None:
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
-        self._local = threading.local()
-        with self._write_lock:
-            self._conn.close()
 
     def __repr__(self) -> str:
         return f"PostgresStore({_safe(self.url)!r})"

@@ -230,6 +230,18 @@ class SQLStore:
         self.url = url
         self._write_lock = threading.RLock()
         self._local = threading.local()
+        self._readers: list[Any] = []  # every reader connection opened, closed by close()
+        self._readers_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close every reader connection, then the writer."""
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        self._local = threading.local()
+        with self._write_lock:
+            self._writer().close()
 
     # -- hooks ---------------------------------------------------------------
 

@@ -57,8 +57,6 @@ class SQLiteStore(SQLStore):
         self.path = path
         self._timeout = timeout
         self._synchronous = synchronous
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
         self._ann_lock = threading.Lock()
         self._ann: dict[str, Any] = {"seq": 0, "ids": [], "rows": [], "index": None}
         try:
@@ -159,15 +157,6 @@ class SQLiteStore(SQLStore):
         if needed > index.get_max_elements():
             index.resize_index(2 * needed)
         index.add_items(matrix, np.arange(start, needed), num_threads=1)
-
-    def close(self) -> None:
-        with self._readers_lock:
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
-        self._local = threading.local()
-        with self._write_lock:
-            self._conn.close()
 
     def __enter__(self) -> SQLiteStore:
         return self
