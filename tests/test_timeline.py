@@ -17,7 +17,7 @@ ARTICLES = {
     # event 1 (2018): talks in Doha; published three days after they happened, undated copy in Spanish
     "t1": ("en", "2018-11-22", "Taliban and US envoy hold talks in Doha",
            "Taliban officials met US envoy Zalmay Khalilzad in Doha, Qatar, on Monday, November 19, 2018. "
-           "The Taliban said no agreement was reached. Khalilzad has been trying to end the 17-year war in Afghanistan, "
+           "The Taliban said the two sides settled nothing yet. Khalilzad is working to end the long war in Afghanistan, "
            "where 14,000 US troops are deployed."),
     "t1_es": ("es", None, "Talibanes y el enviado de EE.UU. dialogan en Doha",
               "Funcionarios talibanes se reunieron con el enviado estadounidense Zalmay Khalilzad en Doha, Qatar, "
