@@ -31,6 +31,7 @@ opens (not per batch), so batch boundaries do not matter either.
 from __future__ import annotations
 
 import functools
+import logging
 import pickle
 import re
 import threading
@@ -46,6 +47,8 @@ import numpy as np
 from storyline.store.base import NewArticle, Store, WriteBatch
 from storyline.store.codec import decode_profile, encode_profile
 from storyline.types import Article, Profile, RecordError, Segment
+
+_log = logging.getLogger(__name__)
 
 PROFILERS = ("full", "fast", "lexical")
 """``full``: every analyser and model; ``fast``: no per-language NER models (gazetteers and
@@ -373,7 +376,8 @@ class Pipeline:
         if snap is not None:
             try:
                 version, fingerprint, clusterer, linker = pickle.loads(snap[1])
-            except Exception:  # noqa: BLE001 - any unreadable snapshot means: rebuild from the log
+            except Exception as exc:  # noqa: BLE001 - any unreadable snapshot means: rebuild from the log
+                _log.warning("%s: snapshot at article %s does not load (%s); rebuilding from the stored articles", self.store, snap[0], exc)
                 version, fingerprint = None, None
             if version == SNAPSHOT_VERSION and fingerprint == code_fingerprint():
                 after, self.clusterer, self.linker = snap[0], clusterer, linker

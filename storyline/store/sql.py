@@ -89,10 +89,7 @@ def query_terms(q: str) -> list[tuple[list[str], list[str]]]:
     out = []
     for word in _TOKEN.findall(q):
         tokens = [t.lower() for t in _TOKEN.findall(fts_text(word))]
-        try:
-            keys = [k for k in name_key(word).split() if k]
-        except Exception:  # noqa: BLE001 - a key is a bonus; the word itself is still searched
-            keys = []
+        keys = [k for k in name_key(word).split() if k]
         out.append((tokens, keys))
     return out
 
@@ -685,10 +682,7 @@ class SQLStore:
         from storyline.analyse.names import name_key
 
         keys = {key_or_name}
-        try:
-            keys.add(name_key(key_or_name))
-        except Exception:  # noqa: BLE001 - the raw text is still tried
-            pass
+        keys.add(name_key(key_or_name))
         keys.update(r[0] for r in self._rows("SELECT DISTINCT key FROM mentions WHERE name = ?", [key_or_name]))
         return sorted(k for k in keys if k)
 
