@@ -700,6 +700,15 @@ def _attach_web_commands() -> None:
 _attach_web_commands()
 
 
+def _attach_batch_commands() -> None:
+    from storyline.batch.commands import batch_command
+
+    main.add_command(batch_command, name="batch")
+
+
+_attach_batch_commands()
+
+
 def _finish(report: Any, as_json: bool) -> None:
     if report.failures:
         for f in report.failures:

@@ -1,0 +1,295 @@
+"""Inputs to deterministic shards, and shards back to articles.
+
+An input is a local path or a URI that :mod:`pyarrow.fs` understands (``s3://``,
+``gs://``, ``hdfs://``, ``file://``); a folder is walked in sorted order. Record
+files (JSONL, CSV, Parquet) are cut into shards of ``shard_size`` records; the
+other files (HTML, text, Markdown, JSON, feeds) are grouped ``shard_size`` files
+to a shard. The plan depends only on the inputs (names, sizes, record counts)
+and ``shard_size``, so a re-run makes the same shards and can skip finished ones.
+
+Readers reuse :mod:`storyline.ingest`: a shard yields the same ``Article`` /
+``RecordError`` items, with the same ``source`` strings, as ``storyline ingest``
+would for those records.
+
+>>> import pathlib, tempfile
+>>> tmp = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (tmp / "a.jsonl").write_text("\\n".join('{"title": "T%d", "text": "Story %d."}' % (i, i) for i in range(5)))
+>>> shards = plan_shards([str(tmp)], shard_size=2)
+>>> [(s.kind, s.start, s.stop) for s in shards]
+[('records', 0, 2), ('records', 2, 4), ('records', 4, None)]
+>>> [a.source.rsplit("/", 1)[1] for a in read_shard(shards[1])]
+['a.jsonl:3', 'a.jsonl:4']
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from storyline.errors import InputError
+from storyline.types import Article, RecordError
+
+RECORD_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+"""File extension → record format; these files are cut into shards of records."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One unit of work: records ``[start, stop)`` of one record file, or a group of files.
+
+    ``stop`` is ``None`` for the last shard of a file (it takes whatever is left, so a
+    count that differs slightly from the reader's never loses records).
+    """
+
+    shard_id: int
+    kind: str  # "records" or "files"
+    paths: tuple[str, ...]
+    start: int = 0
+    stop: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"shard-{self.shard_id:06d}"
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["paths"] = list(self.paths)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Shard:
+        return cls(int(data["shard_id"]), str(data["kind"]), tuple(data["paths"]), int(data["start"]), data["stop"])
+
+
+# ------------------------------------------------------------------ file systems
+
+
+def filesystem(uri: str) -> tuple[Any, str]:
+    """``(pyarrow FileSystem, path)`` for a local path or a URI.
+
+    >>> fs, path = filesystem("relative/dir")
+    >>> type(fs).__name__, path == os.path.abspath("relative/dir")
+    ('LocalFileSystem', True)
+    """
+    from pyarrow import fs as pafs
+
+    if "://" in uri:
+        try:
+            return pafs.FileSystem.from_uri(uri)
+        except Exception as exc:  # pyarrow raises ArrowInvalid / OSError subclasses for unknown schemes
+            raise InputError(uri, f"not a path or a URI pyarrow can read: {exc}") from None
+    return pafs.LocalFileSystem(), os.path.abspath(uri)
+
+
+def _display(uri: str, fs: Any, path: str) -> str:
+    """How a file is named in sources: the path as given for local files, the URI otherwise."""
+    if "://" in uri:
+        scheme = uri.split("://", 1)[0]
+        return f"{scheme}://{path}"
+    return path
+
+
+def _list_files(uri: str) -> list[tuple[str, int]]:
+    """``(display name, size)`` of every file under ``uri`` (sorted; hidden entries skipped)."""
+    from pyarrow import fs as pafs
+
+    fs, path = filesystem(uri)
+    info = fs.get_file_info(path)
+    if info.type == pafs.FileType.NotFound:
+        raise InputError(uri, "no such file or folder")
+    if info.type == pafs.FileType.File:
+        return [(_display(uri, fs, path), int(info.size or 0))]
+    selector = pafs.FileSelector(path, recursive=True)
+    files = []
+    for entry in fs.get_file_info(selector):
+        rel = entry.path[len(path) :].lstrip("/")
+        if entry.type != pafs.FileType.File or any(part.startswith(".") or part.startswith("_") for part in rel.split("/")):
+            continue
+        files.append((_display(uri, fs, entry.path), int(entry.size or 0)))
+    return sorted(files)
+
+
+def read_bytes(name: str) -> bytes:
+    """All bytes of one file (local or URI)."""
+    fs, path = filesystem(name)
+    try:
+        with fs.open_input_stream(path) as fh:
+            return bytes(fh.read())
+    except FileNotFoundError:
+        raise InputError(name, "no such file") from None
+    except OSError as exc:
+        raise InputError(name, f"cannot read: {exc}") from None
+
+
+# ------------------------------------------------------------------ planning
+
+
+def _count_records(name: str, fmt: str) -> int:
+    """How many records a record file holds (non-blank lines, CSV rows after the header, Parquet rows)."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        fs, path = filesystem(name)
+        with fs.open_input_file(path) as fh:
+            return int(pq.ParquetFile(fh).metadata.num_rows)
+    raw = read_bytes(name)
+    if fmt == "jsonl":
+        return sum(1 for line in raw.split(b"\n") if line.strip())
+    text = raw.decode("utf-8", "replace")
+    rows = sum(1 for row in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in row))
+    return max(0, rows - 1)
+
+
+def plan_shards(inputs: Sequence[str], *, shard_size: int = 1000) -> list[Shard]:
+    """The shards of ``inputs``, in a deterministic order (inputs as given, files sorted).
+
+    Raises :class:`InputError` when an input does not exist.
+    """
+    if not isinstance(shard_size, int) or shard_size < 1:
+        from storyline.errors import ConfigError
+
+        raise ConfigError(f"[{ConfigError.code}] The 'shard_size' parameter of plan_shards must be an int in the range [1, inf). Got {shard_size!r} instead.")
+    shards: list[Shard] = []
+    loose: list[str] = []
+
+    def flush_loose() -> None:
+        for i in range(0, len(loose), shard_size):
+            shards.append(Shard(len(shards), "files", tuple(loose[i : i + shard_size])))
+        loose.clear()
+
+    for uri in inputs:
+        for name, _size in _list_files(uri):
+            fmt = RECORD_SUFFIXES.get(Path(name).suffix.lower())
+            if fmt is None:
+                loose.append(name)
+                continue
+            flush_loose()
+            n = _count_records(name, fmt)
+            starts = list(range(0, max(n, 1), shard_size))
+            for j, start in enumerate(starts):
+                stop = None if j == len(starts) - 1 else start + shard_size
+                shards.append(Shard(len(shards), "records", (name,), start, stop))
+        flush_loose()
+    return shards
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _parse_file(name: str, raw: bytes) -> Iterator[Article | RecordError]:
+    """The items of one non-Parquet file, read by :mod:`storyline.ingest` as ``storyline ingest`` reads it."""
+    from storyline.ingest import detect_format, iter_csv, iter_json, iter_jsonl, parse_feed, parse_html, parse_text
+    from storyline.ingest.decode import decode_bytes, sniff_binary
+    from storyline.ingest.files import FORMATS
+
+    fmt = detect_format(name, raw)
+    suffix = Path(name).suffix.lower()
+    try:
+        if fmt in ("text", "markdown"):
+            kind = sniff_binary(raw)
+            if kind and suffix not in FORMATS:
+                raise InputError(name, f"binary file, not text (looks like {kind}); unsupported file type {suffix or '(none)'}")
+            yield parse_text(decode_bytes(raw, name), f"file:{name}", markdown=fmt == "markdown")
+        elif fmt == "html":
+            yield parse_html(raw, f"file:{name}")
+        elif fmt == "feed":
+            yield from parse_feed(raw, name)
+        elif fmt == "json":
+            yield from iter_json(raw, name)
+        elif fmt == "jsonl":
+            yield from iter_jsonl(raw, name)
+        elif fmt == "csv":
+            yield from iter_csv(raw, name, delimiter="\t" if suffix == ".tsv" else None)
+    except InputError as exc:
+        source = exc.source if exc.source.startswith(("file:", "feed:")) else f"file:{name}"
+        yield RecordError.from_exc(source, "ingest", exc, raw=raw)
+
+
+def _iter_parquet(name: str, start: int, stop: int | None) -> Iterator[Article | RecordError]:
+    """Rows ``[start, stop)`` of a Parquet file as articles (columns named as in JSON records)."""
+    import pyarrow.parquet as pq
+
+    from storyline.ingest import parse_record
+
+    fs, path = filesystem(name)
+    with fs.open_input_file(path) as fh:
+        pf = pq.ParquetFile(fh)
+        groups, first, offset = [], None, 0
+        for g in range(pf.metadata.num_row_groups):  # read only the row groups that overlap the shard
+            n = pf.metadata.row_group(g).num_rows
+            if offset + n > start and (stop is None or offset < stop):
+                groups.append(g)
+                first = offset if first is None else first
+            offset += n
+        if not groups:
+            return
+        table = pf.read_row_groups(groups)
+    lo = start - (first or 0)
+    hi = table.num_rows if stop is None else min(stop - (first or 0), table.num_rows)
+    for i, row in enumerate(table.slice(lo, max(0, hi - lo)).to_pylist(), start=start):
+        where = f"parquet:{name}:{i}"
+        try:
+            yield parse_record(row, where, fmt="parquet")
+        except InputError as exc:
+            yield RecordError.from_exc(where, "ingest", exc, raw=repr(row).encode("utf-8", "replace"))
+
+
+def _jsonl_slice(name: str, raw: bytes, start: int, stop: int | None) -> Iterator[Article | RecordError]:
+    """Records ``[start, stop)`` (non-blank lines) of a JSONL file, keeping their line numbers;
+    lines outside the slice are blanked, not parsed."""
+    from storyline.ingest import iter_jsonl
+    from storyline.ingest.decode import decode_bytes
+
+    try:
+        text = decode_bytes(raw, name)
+    except InputError as exc:
+        if start == 0:
+            yield RecordError.from_exc(f"file:{name}", "ingest", exc, raw=raw)
+        return
+    lines = text.split("\n")
+    k = 0
+    for j, line in enumerate(lines):
+        if line.strip():
+            if k < start or (stop is not None and k >= stop):
+                lines[j] = ""
+            k += 1
+    yield from iter_jsonl("\n".join(lines).encode("utf-8", "surrogatepass"), name)
+
+
+def read_shard(shard: Shard) -> Iterator[Article | RecordError]:
+    """The articles (and reader errors) of one shard; never raises for a bad file or record."""
+    if shard.kind == "records":
+        name = shard.paths[0]
+        if Path(name).suffix.lower() in (".parquet", ".pq"):
+            try:
+                yield from _iter_parquet(name, shard.start, shard.stop)
+            except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+                yield RecordError.from_exc(f"file:{name}", "ingest", exc)
+            return
+        try:
+            raw = read_bytes(name)
+        except InputError as exc:
+            if shard.start == 0:  # one error for the file, in its first shard
+                yield RecordError.from_exc(f"file:{name}", "ingest", exc)
+            return
+        if Path(name).suffix.lower() in (".jsonl", ".ndjson"):
+            yield from _jsonl_slice(name, raw, shard.start, shard.stop)
+            return
+        for i, item in enumerate(_parse_file(name, raw)):  # CSV: rows can span lines, so the file is parsed whole
+            if i < shard.start:
+                continue
+            if shard.stop is not None and i >= shard.stop:
+                return
+            yield item
+        return
+    for name in shard.paths:
+        try:
+            raw = read_bytes(name)
+        except InputError as exc:
+            yield RecordError.from_exc(f"file:{name}", "ingest", exc)
+            continue
+        yield from _parse_file(name, raw)
