@@ -155,3 +155,32 @@ def test_add_one_from_many_threads(store):  # type: ignore[no-untyped-def]
         placements = list(pool.map(pipe.add_one, arts + arts[:10]))
     assert store.counts()["articles"] == 40 and sum(p.duplicate for p in placements) == 10
     assert all(store.get_article(p.article_id).event_id == pipe.clusterer.assignments_[p.article_id] for p in placements)  # type: ignore[union-attr]
+
+
+def _worker_threads(_: int) -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    import numpy as np
+
+    np.ones((64, 64)) @ np.ones((64, 64))  # BLAS loaded and used in this worker
+    return [int(info["num_threads"]) for info in threadpool_info()]
+
+
+def test_profiling_workers_run_one_thread_each_and_cluster_as_in_process(tmp_path):  # type: ignore[no-untyped-def]
+    import multiprocessing as mp
+
+    from storyline.pipeline import _init_worker
+
+    with mp.get_context("spawn").Pool(1, initializer=_init_worker, initargs=("lexical",)) as pool:
+        threads = pool.map(_worker_threads, [0])[0]
+    assert threads and set(threads) == {1}
+    arts = stream(40)
+    a, b = open_store(tmp_path / "a.db"), open_store(tmp_path / "b.db")
+    try:
+        in_process = Pipeline(a, profiler="lexical", workers=0, batch_size=8)
+        in_workers = Pipeline(b, profiler="lexical", workers=2, batch_size=8)
+        assert in_workers.ingest(arts).added == in_process.ingest(arts).added == 40
+        assert in_workers.clusterer.assignments_ == in_process.clusterer.assignments_
+    finally:
+        a.close()
+        b.close()
