@@ -66,7 +66,7 @@ class _Bar:
               help="full: every model; fast: no NER models; lexical: no models (hashed words, for tests/backfills).")
 @click.option("--workers", type=click.IntRange(min=0), default=None, help="Processes (local) or Ray actors (default: CPUs; local 0 = in this process).")
 @click.option("--shard-size", type=click.IntRange(min=1), default=1000, show_default=True, help="Records (or files) per shard.")
-@click.option("--cluster", is_flag=True, help="Cluster the profiled corpus into events and stories (writes OUT/events.parquet).")
+@click.option("--cluster", is_flag=True, help="Cluster the profiled corpus into events and stories (writes OUT/_events.parquet).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted batch in OUT: finished shards are skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def batch_command(
@@ -197,7 +197,7 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
     )
     if "cluster" in report:
         c = report["cluster"]
-        click.echo(f"clustered: {c['articles']:,} articles → {c['events']:,} events, {c['stories']:,} stories in {c['seconds']:.1f}s → {report['out']}/events.parquet")
+        click.echo(f"clustered: {c['articles']:,} articles → {c['events']:,} events, {c['stories']:,} stories in {c['seconds']:.1f}s → {report['out']}/_events.parquet")
     if "store" in report:
         s = report["store"]
         click.echo(f"store {s['db']}: {s['added']:,} added, {s['duplicates']:,} already there, in {s['seconds']:.1f}s")

@@ -96,7 +96,7 @@ class ClusterResult:
 
 
 def cluster_corpus(out: str, *, clusterer: Any = None, linker: Any = None, write: bool = True) -> ClusterResult:
-    """Cluster every profiled article of ``out`` in date order; writes ``out/events.parquet``
+    """Cluster every profiled article of ``out`` in date order; writes ``out/_events.parquet``
     (``article_id, event_id, story_id``) when ``write``."""
     import time
 
@@ -131,7 +131,7 @@ def cluster_corpus(out: str, *, clusterer: Any = None, linker: Any = None, write
 
 
 def write_events(out: str, assignments: dict[str, tuple[str, str]]) -> None:
-    """``out/events.parquet``: one row per article with its event and story (written atomically)."""
+    """``out/_events.parquet``: one row per article with its event and story (written atomically)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -146,7 +146,7 @@ def write_events(out: str, assignments: dict[str, tuple[str, str]]) -> None:
         with fs.open_output_stream(path) as fh:
             pq.write_table(table, fh, compression="zstd")
 
-    _write_atomic(out, "events.parquet", write)
+    _write_atomic(out, "_events.parquet", write)
 
 
 def _profiled_pipeline_class() -> type:

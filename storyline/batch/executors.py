@@ -16,6 +16,7 @@ as it arrives. Ray is imported only inside :func:`run_ray`.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Callable, Iterator, Sequence
 
 from storyline.batch.shards import Shard
@@ -88,9 +89,9 @@ def init_ray(address: str | None = None, *, num_cpus: int | None = None) -> Any:
     ray = import_ray()
     if not ray.is_initialized():
         if address:
-            ray.init(address=address, log_to_driver=False)
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False  # storyline draws its own (per shard, with articles/s)
     ctx.print_on_execution_start = False
@@ -118,7 +119,7 @@ def run_ray(
         ShardWorker,
         fn_constructor_kwargs={"profiler": profiler, "out": out},
         batch_size=1,
-        concurrency=max(1, min(workers, len(shards))),
+        compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(shards)))),
         num_cpus=1,
     )
     for row in ds.iter_rows():

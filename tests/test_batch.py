@@ -1,0 +1,226 @@
+"""storyline batch: shards, the local and Ray executors, resume, failures, Parquet output, clustering, store load.
+
+The corpus is written here (our own short texts in seven languages) as JSONL, CSV,
+Parquet and a folder of HTML/text. Ray tests share one local 2-CPU Ray cluster
+(module-scoped fixture) and are skipped when the ``ray`` extra is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from storyline.batch import cluster_corpus, plan_shards, read_profiles, read_shard, run_shards
+from storyline.batch.work import PLAN_FILE, marker_name, save_plan
+from storyline.cli import main
+from storyline.store.codec import decode_profile
+
+RECORDS = [
+    {"title": "Earthquake shakes Kabul", "text": "A strong earthquake shook Kabul early on Monday. Rescue teams searched collapsed houses in the old city.", "date": "2021-03-01", "lang": "en", "url": "https://example.org/en/1"},
+    {"title": "Kabul quake: rescuers search rubble", "text": "Rescue teams searched collapsed houses in Kabul after a strong earthquake shook the city early on Monday.", "date": "2021-03-01", "url": "https://example.net/en/2"},
+    {"title": "Erdbeben erschüttert Kabul", "text": "Ein starkes Erdbeben hat am Montagmorgen Kabul erschüttert. Rettungskräfte suchten in eingestürzten Häusern der Altstadt.", "date": "2021-03-01"},
+    {"title": "no body here"},
+    {"title": "Un séisme frappe Kaboul", "text": "Un violent séisme a secoué Kaboul lundi matin. Les secours ont fouillé les maisons effondrées de la vieille ville.", "date": "2021-03-02"},
+    {"title": "Terremoto en Kabul", "text": "Un fuerte terremoto sacudió Kabul el lunes por la mañana. Los equipos de rescate buscaron en casas derrumbadas.", "date": "2021-03-02"},
+    {"title": "Землетрясение в Кабуле", "text": "Сильное землетрясение произошло в Кабуле в понедельник утром. Спасатели обыскивали разрушенные дома в старом городе.", "date": "2021-03-02"},
+    {"title": "喀布尔发生强烈地震", "text": "周一清晨，喀布尔发生强烈地震。救援人员在老城区倒塌的房屋中搜寻幸存者。", "date": "2021-03-02"},
+    {"title": "Cup final decided on penalties", "text": "The home side won the cup final on penalties after a goalless draw and extra time in front of a full stadium.", "date": "2021-05-20"},
+]
+CSV_TEXT = (
+    "title,body,date\n"
+    "Central bank holds rates,\"The central bank kept its main interest rate unchanged on Thursday, citing slowing inflation.\",2021-06-03\n"
+    "Merkez bankası faizi sabit tuttu,\"Merkez bankası perşembe günü politika faizini değiştirmedi, enflasyonun yavaşladığını belirtti.\",2021-06-03\n"
+)
+PARQUET_ROWS = [
+    {"headline": "Talks resume in Doha", "content": "Negotiators met again in Doha on Tuesday for a second round of talks on a prisoner exchange.", "published": "2022-01-11"},
+    {"headline": "Gespräche in Doha", "content": "Die Unterhändler trafen sich am Dienstag in Doha zu einer zweiten Gesprächsrunde über einen Gefangenenaustausch.", "published": "2022-01-11"},
+    {"headline": "", "content": "", "published": "2022-01-12"},
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    (root / "news.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in RECORDS) + "\n", encoding="utf-8")
+    (root / "rates.csv").write_text(CSV_TEXT, encoding="utf-8")
+    pq.write_table(pa.Table.from_pylist(PARQUET_ROWS), root / "doha.parquet", row_group_size=1)
+    pages = root / "pages"
+    pages.mkdir()
+    (pages / "a.html").write_text(
+        "<html lang='it'><head><title>Vertice a Roma</title></head><body><article><h1>Vertice a Roma</h1>"
+        "<p>I ministri si sono incontrati a Roma mercoledì per discutere del bilancio europeo.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    (pages / "b.txt").write_text("Summit in Rome\n\nMinisters met in Rome on Wednesday to discuss the European budget.", encoding="utf-8")
+    return root
+
+
+def _table(out: Path) -> list[dict]:
+    rows = read_profiles(str(out)).to_pylist()
+    return sorted(rows, key=lambda r: (r["article_id"], r["source"]))
+
+
+def _run(args: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["batch", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+# ------------------------------------------------------------------ planning and reading
+
+
+def test_plan_is_deterministic_and_reads_every_record_once(corpus: Path) -> None:
+    a = plan_shards([str(corpus)], shard_size=2)
+    b = plan_shards([str(corpus)], shard_size=2)
+    assert a == b
+    items = [x for s in a for x in read_shard(s)]
+    sources = [x.source for x in items]
+    assert len(sources) == len(set(sources)) == len(RECORDS) + 2 + len(PARQUET_ROWS) + 2
+    assert {s.kind for s in a} == {"records", "files"}
+
+
+def test_uri_input_reads_like_a_path(corpus: Path) -> None:
+    by_uri = [x.source for s in plan_shards([f"file://{corpus}/news.jsonl"], shard_size=4) for x in read_shard(s)]
+    by_path = [x.source for s in plan_shards([str(corpus / "news.jsonl")], shard_size=4) for x in read_shard(s)]
+    assert len(by_uri) == len(RECORDS) and [s.rsplit(":", 1)[1] for s in by_uri] == [s.rsplit(":", 1)[1] for s in by_path]
+
+
+def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, err = _run([str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o"), "--profiler", "lexical"])
+    assert code == 2 and "no such file or folder" in err
+
+
+# ------------------------------------------------------------------ local executor, failures, output
+
+
+def test_local_batch_reports_bad_records_and_goes_on(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = _run([str(corpus), "--out", str(out), "--profiler", "lexical", "--workers", "2", "--shard-size", "3"])
+    assert code == 1, stderr
+    assert f"failed: jsonl:{corpus / 'news.jsonl'}:4: no text field" in stderr
+    assert f"failed: parquet:{corpus / 'doha.parquet'}:2: field 'content' is empty" in stderr
+    assert "14 articles profiled, 2 failed" in stdout
+    assert len(_table(out)) == 14
+
+
+def test_parquet_output_is_readable_and_decodes(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _run([str(corpus), "--out", str(out), "--profiler", "lexical", "--workers", "0"])
+    table = pq.read_table(out)  # the folder is a plain Parquet dataset (markers start with "_")
+    assert table.num_rows == 14
+    assert {"article_id", "source", "title", "text", "language", "published_at", "profile"} <= set(table.column_names)
+    langs = {}
+    for row in table.to_pylist():
+        p = decode_profile(row["profile"])
+        assert p.article_id == row["article_id"] and p.language == row["language"]
+        langs[row["title"]] = p.language
+    assert langs["Erdbeben erschüttert Kabul"] == "de" and langs["Землетрясение в Кабуле"] == "ru" and langs["喀布尔发生强烈地震"] == "zh"
+
+
+def test_worker_processes_equal_in_process(corpus: Path, tmp_path: Path) -> None:
+    shards = plan_shards([str(corpus)], shard_size=2)
+    run_shards(shards, str(tmp_path / "a"), "lexical", engine="local", workers=0)
+    run_shards(shards, str(tmp_path / "b"), "lexical", engine="local", workers=2)
+    assert _table(tmp_path / "a") == _table(tmp_path / "b")
+
+
+def test_resume_skips_finished_shards_and_gives_the_same_result(corpus: Path, tmp_path: Path) -> None:
+    full, part = tmp_path / "full", tmp_path / "part"
+    _run([str(corpus), "--out", str(full), "--profiler", "lexical", "--workers", "0", "--shard-size", "2"])
+    shards = plan_shards([str(corpus)], shard_size=2)
+    save_plan(str(part), [str(corpus)], shards, "lexical", 2)  # what the CLI does first, then "interrupted" after 3 shards
+    run_shards(shards[:3], str(part), "lexical", engine="local", workers=0)
+    (part / "part-000004.parquet").write_bytes(b"half-written part without its marker")
+    before = {i: (part / marker_name(i)).read_bytes() for i in range(3)}
+    code, stdout, stderr = _run([str(corpus), "--out", str(part), "--profiler", "lexical", "--workers", "0", "--shard-size", "2", "--resume"])
+    assert code == 1  # the two bad records
+    assert f"3 of {len(shards)} shards already done, skipped" in stderr
+    assert f"({len(shards) - 3} run now, 3 skipped)" in stdout
+    assert {i: (part / marker_name(i)).read_bytes() for i in range(3)} == before  # nothing redone
+    assert _table(part) == _table(full)
+
+
+def test_rerun_without_resume_refuses_and_other_inputs_refuse(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _run([str(corpus / "rates.csv"), "--out", str(out), "--profiler", "lexical", "--workers", "0"])
+    assert (out / PLAN_FILE).exists()
+    code, _, err = _run([str(corpus / "rates.csv"), "--out", str(out), "--profiler", "lexical", "--workers", "0"])
+    assert code == 2 and "--resume" in err
+    code, _, err = _run([str(corpus / "news.jsonl"), "--out", str(out), "--profiler", "lexical", "--workers", "0", "--resume"])
+    assert code == 2 and "other inputs" in err
+
+
+def test_cluster_puts_the_quake_reports_together(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, _ = _run([str(corpus / "news.jsonl"), "--out", str(out), "--profiler", "lexical", "--workers", "0", "--shard-size", "3", "--cluster"])
+    assert code == 1 and "clustered: 8 articles" in stdout
+    events = {r["article_id"]: r["event_id"] for r in pq.read_table(out / "_events.parquet").to_pylist()}
+    ids = {r["title"]: r["article_id"] for r in _table(out)}
+    assert events[ids["Earthquake shakes Kabul"]] == events[ids["Kabul quake: rescuers search rubble"]]
+    assert events[ids["Cup final decided on penalties"]] != events[ids["Earthquake shakes Kabul"]]
+    again = cluster_corpus(str(out), write=False)
+    assert again.assignments == {a: (e, again.assignments[a][1]) for a, e in events.items()}
+
+
+def test_db_target_stores_every_profiled_article_once(corpus: Path, tmp_path: Path) -> None:
+    out, db = tmp_path / "out", tmp_path / "s.db"
+    code, stdout, _ = _run([str(corpus), "--out", str(out), "--profiler", "lexical", "--workers", "0", "--db", str(db), "--cluster"])
+    assert code == 1 and "store" in stdout
+    from storyline.store import open_store
+
+    store = open_store(str(db))
+    try:
+        assert store.counts()["articles"] == 14
+        quake = store.get_article(next(r["article_id"] for r in _table(out) if r["title"] == "Earthquake shakes Kabul"))
+        assert quake is not None and quake.event_id
+    finally:
+        store.close()
+    events = pq.read_table(out / "_events.parquet").to_pylist()
+    assert len(events) == 14 and quake.event_id in {r["event_id"] for r in events}
+
+
+# ------------------------------------------------------------------ Ray (one local 2-CPU cluster for the module)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():  # type: ignore[no-untyped-def]
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.ray
+def test_ray_equals_local(corpus: Path, tmp_path: Path, ray_cluster) -> None:  # type: ignore[no-untyped-def]
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    _run([str(corpus), "--out", str(local), "--profiler", "lexical", "--workers", "0", "--shard-size", "2"])
+    code, stdout, stderr = _run([str(corpus), "--out", str(remote), "--profiler", "lexical", "--engine", "ray", "--workers", "2", "--shard-size", "2"])
+    assert code == 1, stderr
+    assert "(ray, 2 workers" in stdout and "14 articles profiled, 2 failed" in stdout
+    assert _table(remote) == _table(local)
+    pids = {json.loads(p.read_text())["pid"] for p in remote.glob("_shard-*.json")}
+    assert len(pids) == 2  # two actors, each with its own profiler, did the shards
+
+
+@pytest.mark.ray
+def test_ray_fast_profiler_equals_in_process(corpus: Path, tmp_path: Path, ray_cluster) -> None:  # type: ignore[no-untyped-def]
+    shards = plan_shards([str(corpus / "news.jsonl")], shard_size=4)
+    run_shards(shards, str(tmp_path / "local"), "fast", engine="local", workers=0)
+    run_shards(shards, str(tmp_path / "ray"), "fast", engine="ray", workers=2)
+    local, remote = _table(tmp_path / "local"), _table(tmp_path / "ray")
+    assert len(local) == 8 and remote == local
+
+
+@pytest.mark.ray
+def test_ray_resume_skips_finished_shards(corpus: Path, tmp_path: Path, ray_cluster) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    shards = plan_shards([str(corpus)], shard_size=3)
+    save_plan(str(out), [str(corpus)], shards, "lexical", 3)
+    run_shards(shards[:2], str(out), "lexical", engine="ray", workers=2)
+    code, stdout, _ = _run([str(corpus), "--out", str(out), "--profiler", "lexical", "--engine", "ray", "--workers", "2", "--shard-size", "3", "--resume"])
+    assert code == 1 and f"({len(shards) - 2} run now, 2 skipped)" in stdout
+    assert len(_table(out)) == 14
