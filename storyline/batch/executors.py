@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from typing import Any, Callable, Iterator, Sequence
 
 from storyline.batch.shards import Shard
@@ -28,15 +29,36 @@ ENGINES = ("local", "ray")
 _WORKER: dict[str, Any] = {}
 
 
+class _OneThread:
+    """Keeps a worker's BLAS/OpenMP pools at one thread (workers run one per core), also for
+    models that a new language loads lazily (see :func:`storyline.pipeline.one_thread_per_process`)."""
+
+    def __init__(self) -> None:
+        from storyline.pipeline import one_thread_per_process
+
+        self._limit = one_thread_per_process
+        self.limits = one_thread_per_process()
+        self.modules = len(sys.modules)
+
+    def check(self) -> None:
+        if len(sys.modules) != self.modules:
+            self.limits = self._limit()
+            self.modules = len(sys.modules)
+
+
 def _init_worker(profiler: str, out: str) -> None:
     from storyline.pipeline import make_profiler
 
+    _WORKER["threads"] = _OneThread()
     _WORKER["profiler"] = make_profiler(profiler)
+    _WORKER["threads"].check()
     _WORKER["out"] = out
 
 
 def _run_in_worker(shard: Shard) -> dict[str, Any]:
-    return run_shard(shard, _WORKER["profiler"], _WORKER["out"])
+    summary = run_shard(shard, _WORKER["profiler"], _WORKER["out"])
+    _WORKER["threads"].check()
+    return summary
 
 
 def run_local(shards: Sequence[Shard], out: str, profiler: str, *, workers: int = 0) -> Iterator[dict[str, Any]]:
@@ -63,11 +85,16 @@ class ShardWorker:
     def __init__(self, profiler: str, out: str) -> None:
         from storyline.pipeline import make_profiler
 
+        self.threads = _OneThread()
         self.profiler = make_profiler(profiler)
+        self.threads.check()
         self.out = out
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
-        done = [run_shard(Shard.from_json(json.loads(s)), self.profiler, self.out) for s in batch["shard"]]
+        done = []
+        for s in batch["shard"]:
+            done.append(run_shard(Shard.from_json(json.loads(s)), self.profiler, self.out))
+            self.threads.check()
         return {"summary": [json.dumps(d) for d in done]}
 
 
