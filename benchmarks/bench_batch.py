@@ -1,0 +1,248 @@
+"""storyline batch: profiling throughput with 1 and 2 Ray workers, and an end-to-end batch of synthetic articles.
+
+    nice -n 10 .venv/bin/python benchmarks/bench_batch.py                           # both parts (400 real articles; 100k synthetic)
+    nice -n 10 .venv/bin/python benchmarks/bench_batch.py --part ray --n 200        # Ray scaling only
+    nice -n 10 .venv/bin/python benchmarks/bench_batch.py --part e2e --e2e-n 20000  # end-to-end only, smaller
+
+**Ray scaling** (``--part ray``): ``--n`` articles of ``../shared/data/clustering`` (real news in
+en/es/it/nl/zh/ja/ru/de/cs/uk; synthetic ones when that folder is absent — the output says which)
+profiled with ``--profiler`` (default ``fast``) by ``run_shards(engine="ray")`` on a local Ray cluster
+started once (``num_cpus=2``) with 1 and then 2 actors. Reported: wall time (actor start-up and
+model loading included), articles/s, the speed-up, the workers' CPU time (``time.process_time`` in
+each actor, summed) and the load average before and after, since the machine is shared.
+
+**End-to-end** (``--part e2e``): ``--e2e-n`` synthetic articles (the topic generator of
+``bench_growth.py``) written to JSONL files, then ``storyline batch`` run as a subprocess with the
+``lexical`` profiler (no models: the scale run measures the batch machinery — reading, sharding,
+encoding, Parquet writing — not the models, whose per-article cost the Ray part measures),
+``--engine local --workers 2``; wall time, CPU time of the whole process tree, peak RSS of the tree
+(sampled every 0.2 s with psutil) and output size; then ``--cluster-n`` of those articles clustered
+in date order (``cluster_corpus``) with its time and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+SHARED = ROOT.parent / "shared" / "data" / "clustering"
+
+
+def _corpus(n: int, folder: Path) -> tuple[Path, str]:
+    """A JSONL file of ``n`` articles: real ones from ../shared when present, else synthetic."""
+    path = folder / "corpus.jsonl"
+    rows: list[str] = []
+    if SHARED.is_dir():
+        for f in sorted(SHARED.glob("*.jsonl")):
+            rows.extend(line for line in f.read_text(encoding="utf-8").splitlines() if line.strip())
+        what = f"../shared/data/clustering ({len(rows)} real articles, first {n} in file order)"
+        while len(rows) < n:  # fewer than asked: cycle (same articles again count as work all the same)
+            rows = rows + rows
+        rows = rows[:n]
+    else:
+        from bench_growth import synthetic
+
+        rows = [json.dumps({"title": a.title, "text": a.text, "date": a.published_at.isoformat()}) for a in synthetic(0, n, n)]
+        what = f"{n} synthetic articles (../shared is absent)"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path, what
+
+
+def ray_part(args: argparse.Namespace) -> dict[str, Any]:
+    from storyline.batch import plan_shards, run_shards
+    from storyline.batch.executors import init_ray
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_batch_ray_"))
+    path, what = _corpus(args.n, tmp)
+    shards = plan_shards([str(path)], shard_size=args.shard_size)
+    t0 = time.perf_counter()
+    init_ray(None, num_cpus=2)
+    startup = time.perf_counter() - t0
+    out: dict[str, Any] = {"corpus": what, "profiler": args.profiler, "n": args.n, "shards": len(shards), "ray_start_s": round(startup, 1), "runs": {}}
+    for workers in (1, 2):
+        load_before = os.getloadavg()
+        t0 = time.perf_counter()
+        summaries = run_shards(shards, str(tmp / f"out{workers}"), args.profiler, engine="ray", workers=workers)
+        wall = time.perf_counter() - t0
+        cpu = sum(s["cpu_seconds"] for s in summaries)
+        n_ok = sum(s["articles"] for s in summaries)
+        out["runs"][workers] = {
+            "wall_s": round(wall, 1),
+            "articles_per_s": round(args.n / wall, 2),
+            "articles_ok": n_ok,
+            "failed": sum(len(s["failures"]) for s in summaries),
+            "worker_cpu_s": round(cpu, 1),
+            "worker_cpu_ms_per_article": round(1000 * cpu / max(1, args.n), 1),
+            "shard_wall_s_sum": round(sum(s["seconds"] for s in summaries), 1),
+            "actors": len({s["pid"] for s in summaries}),
+            "load_before": [round(x, 1) for x in load_before],
+            "load_after": [round(x, 1) for x in os.getloadavg()],
+        }
+        print(json.dumps({workers: out["runs"][workers]}), flush=True)
+    out["speedup_2_vs_1"] = round(out["runs"][1]["wall_s"] / out["runs"][2]["wall_s"], 2)
+    import ray
+
+    ray.shutdown()
+    return out
+
+
+class _TreeMemory:
+    """Peak RSS (sum over a process and its descendants) and CPU time of the tree, sampled in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        import psutil
+
+        self.root = psutil.Process(pid)
+        self.peak_mb = 0.0
+        self.cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+                rss = 0
+                for p in procs:
+                    try:
+                        rss += p.memory_info().rss
+                        t = p.cpu_times()
+                        self.cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
+                    except psutil.Error:
+                        pass
+                self.peak_mb = max(self.peak_mb, rss / 2**20)
+            except psutil.Error:
+                pass
+            self._stop.wait(0.2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def e2e_part(args: argparse.Namespace) -> dict[str, Any]:
+    from bench_growth import synthetic
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_batch_e2e_"))
+    data = tmp / "in"
+    data.mkdir()
+    t0 = time.perf_counter()
+    per_file = 10_000
+    for start in range(0, args.e2e_n, per_file):
+        stop = min(args.e2e_n, start + per_file)
+        lines = (
+            json.dumps({"title": a.title, "text": a.text, "date": a.published_at.isoformat(), "url": a.url, "outlet": a.meta["outlet"]})
+            for a in synthetic(start, stop, args.e2e_n)
+        )
+        (data / f"part{start // per_file:03d}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    gen = time.perf_counter() - t0
+    out_dir = tmp / "profiles.parquet"
+    cmd = [str(ROOT / ".venv/bin/storyline"), "batch", str(data), "--out", str(out_dir), "--profiler", "lexical",
+           "--engine", args.e2e_engine, "--workers", "2", "--shard-size", str(args.e2e_shard_size), "--json"]
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mem = _TreeMemory(proc.pid)
+    stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - t0
+    mem.stop()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = json.loads(stdout.strip().splitlines()[-1]) if stdout.strip() else {"error": stderr[-2000:]}
+    size = sum(f.stat().st_size for f in out_dir.iterdir())
+    result: dict[str, Any] = {
+        "n": args.e2e_n,
+        "engine": args.e2e_engine,
+        "generate_s": round(gen, 1),
+        "input_mb": round(sum(f.stat().st_size for f in data.iterdir()) / 2**20, 1),
+        "wall_s": round(wall, 1),
+        "articles_per_s": round(args.e2e_n / wall, 1),
+        "exit_code": proc.returncode,
+        "articles": report.get("articles"),
+        "failed": report.get("failed"),
+        "shards": report.get("shards"),
+        "worker_cpu_s": report.get("worker_cpu_seconds"),
+        "cpu_s_tree": round(children.ru_utime + children.ru_stime, 1),
+        "cpu_ms_per_article": round(1000 * (children.ru_utime + children.ru_stime) / args.e2e_n, 2),
+        "peak_rss_tree_mb": round(mem.peak_mb),
+        "peak_rss_largest_process_mb": round(children.ru_maxrss / 1024),
+        "output_mb": round(size / 2**20, 1),
+        "output_bytes_per_article": round(size / args.e2e_n),
+        "load_before": [round(x, 1) for x in load_before],
+        "load_after": [round(x, 1) for x in os.getloadavg()],
+    }
+    print(json.dumps({"e2e": result}), flush=True)
+    if args.cluster_n:
+        result["cluster"] = _cluster_subset(out_dir, args.cluster_n, tmp)
+        print(json.dumps({"cluster": result["cluster"]}), flush=True)
+    return result
+
+
+def _cluster_subset(out_dir: Path, n: int, tmp: Path) -> dict[str, Any]:
+    """Cluster the ``n`` oldest profiled articles in a child process (its own peak RSS)."""
+    code = f"""
+import json, resource, sys, time, itertools
+sys.path.insert(0, {str(ROOT)!r})
+from storyline.batch.corpus import iter_in_date_order
+from storyline.cluster import EventClusterer
+from storyline.pipeline import ShortlistStoryLinker
+from storyline.store.codec import decode_profile
+c, linker = EventClusterer(), ShortlistStoryLinker()
+t0, p0 = time.perf_counter(), time.process_time()
+n = 0
+for row in itertools.islice(iter_in_date_order({str(out_dir)!r}, ["article_id", "published_at", "outlet", "profile"]), {n}):
+    c.learn_one(decode_profile(row["profile"]), source=row["outlet"])
+    n += 1
+c._rescue_singletons()
+stories = linker.link_many(c)
+print(json.dumps({{"n": n, "events": len(c.events_), "stories": len(set(stories.values())),
+                  "wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - p0, 1),
+                  "cpu_ms_per_article": round(1000 * (time.process_time() - p0) / max(1, n), 1),
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}}))
+"""
+    load_before = os.getloadavg()
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        return {"error": res.stderr[-2000:]}
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    out["load_before"] = [round(x, 1) for x in load_before]
+    out["load_after"] = [round(x, 1) for x in os.getloadavg()]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--part", choices=["ray", "e2e", "all"], default="all")
+    ap.add_argument("--n", type=int, default=400, help="articles for the Ray scaling part")
+    ap.add_argument("--profiler", default="fast", choices=["full", "fast", "lexical"])
+    ap.add_argument("--shard-size", type=int, default=20)
+    ap.add_argument("--e2e-n", type=int, default=100_000)
+    ap.add_argument("--e2e-engine", default="local", choices=["local", "ray"])
+    ap.add_argument("--e2e-shard-size", type=int, default=2000)
+    ap.add_argument("--cluster-n", type=int, default=10_000, help="articles of the e2e corpus clustered afterwards (0: none)")
+    args = ap.parse_args()
+    result: dict[str, Any] = {"cpus": os.cpu_count(), "nice": os.nice(0)}
+    if args.part in ("ray", "all"):
+        result["ray"] = ray_part(args)
+    if args.part in ("e2e", "all"):
+        result["e2e"] = e2e_part(args)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
