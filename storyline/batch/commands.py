@@ -22,7 +22,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFIG = 0, 1, 2, 3
 class _Bar:
     """Progress over shards and articles on stderr (a rich bar when stderr is a terminal)."""
 
-    def __init__(self, total_shards: int, done_shards: int, label: str) -> None:
+    def __init__(self, total_shards: int, finished: int, label: str) -> None:
         self.articles = 0
         self.start = time.perf_counter()
         self._progress: Any = None
@@ -40,7 +40,7 @@ class _Bar:
                 console=Console(stderr=True),
                 transient=False,
             )
-            self._task = self._progress.add_task(label, total=total_shards, completed=done_shards, articles=0, rate="—")
+            self._task = self._progress.add_task(label, total=total_shards, completed=finished, articles=0, rate="—")
             self._progress.start()
 
     def advance(self, summary: dict[str, Any]) -> None:
@@ -90,7 +90,7 @@ def batch_command(
     """
     from storyline.batch.executors import import_ray, run_shards
     from storyline.batch.shards import plan_shards
-    from storyline.batch.work import is_done, load_plan, plan_fingerprint, save_plan, shard_summaries
+    from storyline.batch.work import done_shards, load_plan, plan_fingerprint, save_plan, shard_summaries
 
     if workers is None:
         workers = os.cpu_count() or 1
@@ -106,7 +106,8 @@ def batch_command(
             raise InputError(out, "holds a batch of other inputs, shard size or profiler; use the same ones to resume, or another --out")
         if previous is None:
             save_plan(out, list(inputs), shards, profiler, shard_size)
-        todo = [s for s in shards if not (previous is not None and is_done(out, s.shard_id))]
+        finished = done_shards(out) if previous is not None else set()
+        todo = [s for s in shards if s.shard_id not in finished]
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_CONFIG)

@@ -160,6 +160,21 @@ def is_done(out: str, shard_id: int) -> bool:
     return bool(fs.get_file_info(_join(root, marker_name(shard_id))).type == pafs.FileType.File)
 
 
+def done_shards(out: str) -> set[int]:
+    """The ids of the finished shards in ``out`` (one listing, not one request per shard)."""
+    from pyarrow import fs as pafs
+
+    fs, root = filesystem(out)
+    if fs.get_file_info(root).type != pafs.FileType.Directory:
+        return set()
+    done = set()
+    for info in fs.get_file_info(pafs.FileSelector(root)):
+        name = info.base_name
+        if name.startswith("_shard-") and name.endswith(".json") and name[7:-5].isdigit():
+            done.add(int(name[7:-5]))
+    return done
+
+
 def run_shard(shard: Shard, profiler: Any, out: str) -> dict[str, Any]:
     """Read, profile, encode and write one shard; returns its summary (also written as its marker)."""
     import pyarrow as pa
