@@ -162,3 +162,36 @@ def test_ingest_refuses_a_private_feed_url_and_goes_on(tmp_path):  # type: ignor
                                        "--profiler", "lexical", "--workers", "0"])
     assert result.exit_code == 1
     assert "http://127.0.0.1:9/feed.xml: refused" in result.output and "1 added" in result.output
+
+
+def test_export_and_import_parquet_from_the_command_line(tmp_path):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from storyline.cli import main
+    from storyline.types import Article
+
+    store = open_store(tmp_path / "a.db")
+    try:
+        Pipeline(store, profiler="lexical").ingest(
+            Article.from_text(f"Bridge {i} reopens", f"The old bridge number {i} reopened on Friday after repairs.", source=f"t:{i}")
+            for i in range(6)
+        )
+        before = store.counts()
+    finally:
+        store.close()
+    runner = CliRunner()
+    out = runner.invoke(main, ["export", str(tmp_path / "a.parquet"), "--db", str(tmp_path / "a.db")])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "a.parquet").read_bytes()[:4] == b"PAR1"
+    assert runner.invoke(main, ["export", str(tmp_path / "a.data"), "--format", "parquet", "--db", str(tmp_path / "a.db")]).exit_code == 0
+    assert (tmp_path / "a.data").read_bytes()[:4] == b"PAR1"
+    result = runner.invoke(main, ["import", str(tmp_path / "a.data"), "--db", str(tmp_path / "b.db")])
+    assert result.exit_code == 0, result.output
+    other = open_store(tmp_path / "b.db")
+    try:
+        assert other.counts() == before
+    finally:
+        other.close()
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 but nothing else")
+    bad = runner.invoke(main, ["import", str(tmp_path / "bad.parquet"), "--db", str(tmp_path / "b.db")])
+    assert bad.exit_code != 0 and "Parquet" in bad.output

@@ -332,13 +332,15 @@ def story_command(story_id: str, db: str | None, as_json: bool) -> None:
 
 @click.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default=None,
+              help="jsonl (default) or parquet (one file, a row per record); default: from OUT's suffix (.parquet)")
 @db_option
-def export_command(out: Path, db: str | None) -> None:
-    """Write the whole store to a JSONL file (articles with profiles, events, stories, links, failures)."""
-    from storyline.store.transfer import export_jsonl
+def export_command(out: Path, fmt: str | None, db: str | None) -> None:
+    """Write the whole store to a JSONL or Parquet file (articles with profiles, events, stories, links, failures)."""
+    from storyline.store.transfer import export_store
 
-    with _store(db) as store, out.open("w", encoding="utf-8") as fh, _progress(None, "exporting") as bar:
-        counts = export_jsonl(store, fh, on_row=bar.advance)
+    with _store(db) as store, _progress(None, "exporting") as bar:
+        counts = export_store(store, out, format=fmt, on_row=bar.advance)
     click.echo(", ".join(f"{n} {k}s" for k, n in counts.items()) or "empty store", err=True)
 
 
@@ -346,12 +348,12 @@ def export_command(out: Path, db: str | None) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @db_option
 def import_command(path: Path, db: str | None) -> None:
-    """Read a JSONL export into the store (records already present are skipped)."""
-    from storyline.store.transfer import import_jsonl
+    """Read a JSONL or Parquet export into the store (records already present are skipped)."""
+    from storyline.store.transfer import import_export
 
     with _store(db, must_exist=False) as store, _progress(None, "importing") as bar:
         try:
-            counts = import_jsonl(store, path, on_row=bar.advance)
+            counts = import_export(store, path, on_row=bar.advance)
         except InputError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
