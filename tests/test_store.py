@@ -327,3 +327,78 @@ def test_import_rejects_a_file_that_is_not_an_export(tmp_path):  # type: ignore[
             import_jsonl(store, path)
     finally:
         store.close()
+
+
+def test_parquet_export_holds_the_jsonl_records_and_round_trips(store, store_url, corpus, tmp_path, request):  # type: ignore[no-untyped-def]
+    import pyarrow.parquet as pq
+
+    from storyline.store.transfer import export_store, import_export, read_export
+
+    _ingest(store, corpus)
+    store.write(WriteBatch(failures=[RecordError("x.csv:4", "ingest", "no text", raw=b"a,b\x00\xff")]))
+    expected = {"event": 3, "story": 2, "article": 5, "copy": 1, "merge": 1, "failure": 1}
+    assert export_store(store, tmp_path / "s.jsonl") == expected
+    assert export_store(store, tmp_path / "s.parquet") == expected
+    jsonl_header, jsonl_records = read_export(tmp_path / "s.jsonl")
+    parquet_header, parquet_records = read_export(tmp_path / "s.parquet")
+    records = list(parquet_records)
+    assert records == list(jsonl_records)  # the same records, in the same order
+    assert parquet_header["counts"] == jsonl_header["counts"] and parquet_header["version"] == 1
+    table = pq.read_table(tmp_path / "s.parquet", filters=[("kind", "=", "article")], columns=["title", "language", "profile"])
+    assert sorted(table.column("title").to_pylist()) == sorted(c.article.title for c in corpus.values())
+    assert all(isinstance(p, bytes) and p.startswith(b"SLP") for p in table.column("profile").to_pylist())
+    if store_url.startswith("postgresql"):
+        from storyline.store.postgres import create_database
+
+        target_url = create_database(request.getfixturevalue("pg_server"), f"storyline_test_{next(_DB_COUNTER)}")
+    else:
+        target_url = str(tmp_path / "imported.db")
+    target = open_store(target_url)
+    try:
+        got = import_export(target, tmp_path / "s.parquet")
+        assert got["article"] == 5 and got["event"] == 3 and got["failure"] == 1
+        assert target.counts() == store.counts()
+        for event_id in ("ev-doha", "ev-tokyo", "ev-talks"):
+            assert target.get_event(event_id).to_json() == store.get_event(event_id).to_json()  # type: ignore[union-attr]
+        assert target.get_story("st-afghan").to_json() == store.get_story("st-afghan").to_json()  # type: ignore[union-attr]
+        article_id = corpus["zh1"].article.article_id
+        assert target.get_article(article_id, profile=True).to_json() == store.get_article(article_id, profile=True).to_json()  # type: ignore[union-attr]
+        assert [(f.source, f.reason) for f in target.failures()] == [("x.csv:4", "no text")]
+        assert import_export(target, tmp_path / "s.parquet")["article"] == 0  # idempotent
+        assert target.counts()["articles"] == 5
+        export_store(target, tmp_path / "again.parquet")
+        again = {(k, r.get("article_id") or r.get("event_id") or r.get("story_id")) for k, r in read_export(tmp_path / "again.parquet")[1]}
+        assert again == {(k, r.get("article_id") or r.get("event_id") or r.get("story_id")) for k, r in records}
+    finally:
+        target.close()
+
+
+def test_import_rejects_a_parquet_file_that_is_not_an_export(tmp_path):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from storyline.errors import InputError
+    from storyline.store.transfer import import_export
+
+    pq.write_table(pa.table({"title": ["an article, not an export"]}), tmp_path / "x.parquet")
+    store = open_store(tmp_path / "s.db")
+    try:
+        with pytest.raises(InputError, match="without a storyline export header"):
+            import_export(store, tmp_path / "x.parquet")
+        assert store.counts()["articles"] == 0
+    finally:
+        store.close()
+
+
+def test_a_story_read_again_is_the_same_until_the_story_changes(store, corpus):  # type: ignore[no-untyped-def]
+    _ingest(store, corpus)
+    first = store.get_story("st-markets")
+    assert first is not None and store.get_story("st-markets") is first  # unchanged: kept per revision
+    assert {a.article_id for e in first.events for a in e.articles} == {corpus["en2"].article.article_id, corpus["de1"].article.article_id}
+    later = make("Nikkei recovers", "The Nikkei recovered on Wednesday after 300 points of losses.", direction=[0.05, 1, 0], day="2020-03-04")
+    store.write(WriteBatch(articles=[NewArticle(later.article, later.profile, "nikkei", "ev-tokyo")]))
+    second = store.get_story("st-markets")
+    assert second is not first and second.n_articles == 3
+    assert later.article.article_id in {a.article_id for e in second.events for a in e.articles}
+    assert second.timeline[0]["n_articles"] == 3
+    assert store.get_story("st-markets", disagreements=False).n_articles == 3

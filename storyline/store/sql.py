@@ -795,11 +795,29 @@ class SQLStore:
         return Page([self._story_from_row(r) for r in rows], total, flt.limit, flt.offset)
 
     def get_story(self, story_id: str, *, disagreements: bool = True) -> StoryRecord | None:
+        """One story with its events (and their articles), timeline, entities, places and disagreements.
+
+        Answers are kept per story *revision* (the story row: its counts and last-seen time
+        change with every article or event it gains or loses), so a repeated read of an
+        unchanged story costs one row lookup.
+        """
         row = self._one(f"SELECT {self._STORY_COLS} FROM stories s WHERE s.story_id = ?", [story_id])
         if row is None:
             return None
+        cache: dict[tuple[Any, ...], StoryRecord] = self.__dict__.setdefault("_story_cache", {})
+        key = (tuple(row), disagreements)
+        found = cache.get(key)
+        if found is None:
+            found = self._read_story(story_id, row, disagreements=disagreements)
+            if len(cache) >= 256:
+                cache.pop(next(iter(cache)), None)
+            cache[key] = found
+        return found
+
+    def _read_story(self, story_id: str, row: Sequence[Any], *, disagreements: bool) -> StoryRecord:
+        refs = self._story_article_refs(story_id)
         events = [
-            self._event_from_row(r, tuple(self._article_refs(r[0])))
+            self._event_from_row(r, tuple(refs.get(r[0], ())))
             for r in self._rows(
                 f"SELECT {self._EVENT_COLS} FROM events e WHERE e.story_id = ? AND e.merged_into IS NULL AND e.n_articles > 0", [story_id]
             )
@@ -830,6 +848,19 @@ class SQLStore:
         )
         found = self._cached_disagreements(story_id, events, row) if disagreements else ()
         return self._story_from_row(row, events=tuple(events), timeline=timeline, entities=entities, places=places, disagreements=found)
+
+    def _story_article_refs(self, story_id: str) -> dict[str, list[ArticleRef]]:
+        """The articles of every live event of a story, per event (one query; see :meth:`_article_refs`)."""
+        rows = self._rows(
+            """SELECT a.event_id, a.article_id, a.title, a.language, a.outlet, a.url, a.published_at, c.original_id, c.kind
+               FROM events e JOIN articles a ON a.event_id = e.event_id LEFT JOIN copies c ON c.copy_id = a.article_id
+               WHERE e.story_id = ? AND e.merged_into IS NULL ORDER BY a.event_id, a.seen_at, a.seq""",
+            [story_id],
+        )
+        out: dict[str, dict[str, ArticleRef]] = {}
+        for r in rows:
+            out.setdefault(r[0], {}).setdefault(r[1], ArticleRef(r[1], r[2], r[3], r[4], r[5], parse_time(r[6]), r[7], r[8]))
+        return {event_id: list(refs.values()) for event_id, refs in out.items()}
 
     def _story_entities(self, story_id: str, limit: int = 30) -> tuple[dict[str, Any], ...]:
         rows = self._rows(
@@ -873,7 +904,7 @@ class SQLStore:
                JOIN profiles p ON p.article_id = a.article_id WHERE e.story_id = ? ORDER BY a.seq LIMIT ?""",
             [story_id, limit],
         )
-        claims = [c for r in rows for c in claims_of(decode_profile(bytes(r[2])), source=r[1] or r[0])]
+        claims = [c for r in rows for c in claims_of(decode_profile(bytes(r[2]), vectors=False), source=r[1] or r[0])]
         return tuple(d.to_json() for d in align_claims(claims))
 
     # -- read side: entities, graph, failures -------------------------------------------------

@@ -9,11 +9,12 @@ and ``q`` (free text), and answer ``{"ok": true, "items": [...], "total", "limit
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from storyline.web.app import ApiError, Services
@@ -319,8 +320,10 @@ def _story(svc: Services, story_id: str) -> Any:
 
 
 @router.get("/stories/{story_id}", summary="One story: events, timeline, entities, places, disagreements")
-def get_story(story_id: str, svc: Services = Depends(services)) -> dict[str, Any]:
-    return {"ok": True, "story": _story(svc, story_id).to_json()}
+def get_story(story_id: str, svc: Services = Depends(services)) -> Response:
+    story = _story(svc, story_id)
+    body = svc.rendered("story.json", story_id, story, lambda: json.dumps({"ok": True, "story": story.to_json()}, ensure_ascii=False).encode("utf-8"))
+    return Response(body, media_type="application/json")
 
 
 @router.get("/stories/{story_id}/timeline", summary="A story's events in date order")

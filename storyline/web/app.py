@@ -100,6 +100,25 @@ class Services:
         self._engine = engine
         self._pipeline = pipeline
         self.lock = threading.RLock()
+        self._rendered: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._rendered_lock = threading.Lock()
+
+    def rendered(self, kind: str, key: str, record: Any, build: Callable[[], Any], size: int = 128) -> Any:
+        """``build()`` for an immutable store ``record``, kept while the store hands back that same object.
+
+        The store keeps a story per revision (:meth:`storyline.store.sql.SQLStore.get_story`), so a
+        page or JSON body built from it is rebuilt only when the story changed.
+        """
+        with self._rendered_lock:
+            hit = self._rendered.get((kind, key))
+        if hit is not None and hit[0] is record:
+            return hit[1]
+        value = build()
+        with self._rendered_lock:
+            if len(self._rendered) >= size:
+                self._rendered.pop(next(iter(self._rendered)))
+            self._rendered[(kind, key)] = (record, value)
+        return value
 
     @property
     def engine(self) -> Any:

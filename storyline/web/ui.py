@@ -55,7 +55,14 @@ def short_outlet(value: object) -> str:
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = _env().get_template(name).render(request_path=request.url.path, **context)
+    return page_response(render_html(request, name, **context), status)
+
+
+def render_html(request: Request, name: str, **context: Any) -> str:
+    return _env().get_template(name).render(request_path=request.url.path, **context)  # type: ignore[no-any-return]
+
+
+def page_response(html: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"})
 
 
@@ -87,16 +94,21 @@ def front_page(request: Request, offset: int = 0) -> HTMLResponse:
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 def story_page(request: Request, story_id: str) -> HTMLResponse:
-    story = _svc(request).require_store().get_story(story_id)
+    svc = _svc(request)
+    story = svc.require_store().get_story(story_id)
     if story is None:
         raise ApiError(404, f"story not found: {story_id}")
-    data = story.to_json()
-    by_language: dict[str, list[dict[str, Any]]] = {}
-    for event in data["events"]:
-        for article in event.get("articles") or []:
-            by_language.setdefault(article.get("language") or "xx", []).append({**article, "event_id": event["event_id"]})
-    groups = sorted(by_language.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    return render(request, "story.html", story=data, picture=timeline_picture(data["timeline"]), groups=groups)
+
+    def build() -> str:
+        data = story.to_json()
+        by_language: dict[str, list[dict[str, Any]]] = {}
+        for event in data["events"]:
+            for article in event.get("articles") or []:
+                by_language.setdefault(article.get("language") or "xx", []).append({**article, "event_id": event["event_id"]})
+        groups = sorted(by_language.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        return render_html(request, "story.html", story=data, picture=timeline_picture(data["timeline"]), groups=groups)
+
+    return page_response(svc.rendered("story.html", story_id, story, build))  # rebuilt when the story changes
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)

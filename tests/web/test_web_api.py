@@ -119,6 +119,22 @@ def test_add_article_then_read_it_back_with_profile_event_and_story(http: httpx.
     assert again["status"] == "duplicate" and again["article_id"] == added["article_id"]
 
 
+def test_a_story_read_shows_an_article_added_after_it(http: httpx.Client) -> None:
+    first = {"title": "Dam bursts above Lindau", "text": "The old dam above Lindau burst on Sunday night and flooded the lower town.", "source": "wire-c"}
+    added = http.post("/api/articles", json=first, headers=KEY).json()
+    story_id = added["story_id"]
+    for path in (f"/api/stories/{story_id}", f"/stories/{story_id}"):
+        assert http.get(path).status_code == 200 and http.get(path).text == http.get(path).text  # read twice: kept
+    before = http.get(f"/api/stories/{story_id}").json()["story"]
+    second = {**first, "text": first["text"] + " Rescuers searched the lower town on Monday.", "source": "wire-d"}
+    again = http.post("/api/articles", json=second, headers=KEY).json()
+    assert again["status"] == "added" and again["story_id"] == story_id
+    after = http.get(f"/api/stories/{story_id}").json()["story"]
+    assert after["n_articles"] == before["n_articles"] + 1
+    assert again["article_id"] in {a["article_id"] for e in after["events"] for a in e["articles"]}
+    assert again["article_id"] in http.get(f"/stories/{story_id}").text
+
+
 def test_batch_reports_each_article_and_goes_on(http: httpx.Client, live: Live) -> None:
     before = live.store.counts()["articles"]
     r = http.post("/api/articles/batch", json={"articles": [FLOOD, QUAKE_ZH, FLOOD]}, headers=KEY)
