@@ -134,8 +134,12 @@ async def run_clients(url: str, clients: int, seconds: float, seed: int) -> dict
     import httpx
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        stories = [s["story_id"] for s in (await http.get("/api/stories", params={"limit": 200})).json()["items"]]
-        articles = [a["article_id"] for a in (await http.get("/api/articles", params={"limit": 200})).json()["items"]]
+        story_items = (await http.get("/api/stories", params={"limit": 200})).json()["items"]
+        article_items = (await http.get("/api/articles", params={"limit": 200})).json()["items"]
+    stories = [s["story_id"] for s in story_items]
+    articles = [a["article_id"] for a in article_items]
+    # query words: the synthetic stream's, and words of the stored headlines (a store built by another generator)
+    stored_words = sorted({w.lower() for item in story_items + article_items for w in re.findall(r"[^\W\d_]{4,}", item.get("headline") or item.get("title") or "")})
     if not stories or not articles:
         raise SystemExit("the store holds no stories/articles: preload some")
     latencies: dict[str, list[float]] = {k: [] for k in WEIGHTS}
@@ -145,7 +149,8 @@ async def run_clients(url: str, clients: int, seconds: float, seed: int) -> dict
     deadline = time.perf_counter() + seconds
     routes = list(WEIGHTS)
     weights = [WEIGHTS[r] for r in routes]
-    words = [t for topic in TOPICS for t in topic] + [t.lower() for t in TOWNS]
+    base_words = [t for topic in TOPICS for t in topic] + [t.lower() for t in TOWNS]
+    words = base_words + random.Random(seed).sample(stored_words, min(len(stored_words), len(base_words)))
 
     def next_articles(k: int) -> list[dict[str, Any]]:
         start = counter[0]
