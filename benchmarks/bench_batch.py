@@ -88,11 +88,16 @@ def ray_part(args: argparse.Namespace) -> dict[str, Any]:
             "worker_cpu_ms_per_article": round(1000 * cpu / max(1, args.n), 1),
             "shard_wall_s_sum": round(sum(s["seconds"] for s in summaries), 1),
             "actors": len({s["pid"] for s in summaries}),
+            # from the first shard starting to the last one finishing: without Ray start-up and actor construction
+            "span_s": round(max(s["finished_at"] for s in summaries) - min(s["started_at"] for s in summaries), 1),
             "load_before": [round(x, 1) for x in load_before],
             "load_after": [round(x, 1) for x in os.getloadavg()],
         }
         print(json.dumps({workers: out["runs"][workers]}), flush=True)
     out["speedup_2_vs_1"] = round(out["runs"][1]["wall_s"] / out["runs"][2]["wall_s"], 2)
+    out["speedup_2_vs_1_span"] = round(out["runs"][1]["span_s"] / out["runs"][2]["span_s"], 2)
+    for w in (1, 2):
+        out["runs"][w]["span_articles_per_s"] = round(args.n / out["runs"][w]["span_s"], 2)
     import ray
 
     ray.shutdown()

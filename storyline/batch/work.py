@@ -180,7 +180,7 @@ def run_shard(shard: Shard, profiler: Any, out: str) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    wall, cpu = time.perf_counter(), time.process_time()
+    started, wall, cpu = time.time(), time.perf_counter(), time.process_time()
     rows, failures = profile_articles(read_shard(shard), profiler)
     table = pa.Table.from_pylist(rows, schema=_schema())
 
@@ -196,6 +196,8 @@ def run_shard(shard: Shard, profiler: Any, out: str) -> dict[str, Any]:
         "seconds": round(time.perf_counter() - wall, 4),
         "cpu_seconds": round(time.process_time() - cpu, 4),
         "pid": os.getpid(),
+        "started_at": round(started, 3),
+        "finished_at": round(time.time(), 3),
     }
     _write_json(out, marker_name(shard.shard_id), summary)
     return summary
