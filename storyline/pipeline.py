@@ -486,9 +486,9 @@ class Pipeline:
         if self.store.known_ids([article.article_id], [article.url] if article.url else []):
             stored = self.store.get_article(article.article_id)
             return Placement(article.article_id, stored.event_id if stored else None, stored.story_id if stored else None, duplicate=True)
-        profile = decode_profile(encode_profile(profile if profile is not None else self._local_profiler().profile(article)))
+        encoded = encode_profile(profile if profile is not None else self._local_profiler().profile(article))
         batch = WriteBatch()
-        placement = self._add(article, profile, outlet if outlet is not None else outlet_of(article), batch)
+        placement = self._add(article, decode_profile(encoded), outlet if outlet is not None else outlet_of(article), batch, encoded)
         self._flush(batch)
         return placement
 
@@ -497,9 +497,9 @@ class Pipeline:
             self._profiler = make_profiler(self.profiler_kind or "full")
         return self._profiler
 
-    def _add(self, article: Article, profile: Profile, outlet: str, batch: WriteBatch) -> Placement:
+    def _add(self, article: Article, profile: Profile, outlet: str, batch: WriteBatch, encoded: bytes | None = None) -> Placement:
         event_id, story_id = self._learn(profile, outlet, batch)
-        batch.articles.append(NewArticle(article, profile, outlet, event_id))
+        batch.articles.append(NewArticle(article, profile, outlet, event_id, encoded=encoded))  # stored as the workers encoded it
         return Placement(article.article_id, event_id, story_id)
 
     def _flush(self, batch: WriteBatch, report: IngestReport | None = None, *, final: bool = False) -> None:
@@ -558,7 +558,7 @@ class Pipeline:
             if isinstance(result, RecordError):
                 fail(result)
             else:
-                self._add(article, decode_profile(result), outlet_of(article), batch)
+                self._add(article, decode_profile(result), outlet_of(article), batch, result)
             if on_progress is not None:
                 on_progress(1)
             if len(batch.articles) >= self.batch_size:

@@ -396,9 +396,22 @@ def test_a_story_read_again_is_the_same_until_the_story_changes(store, corpus): 
     assert first is not None and store.get_story("st-markets") is first  # unchanged: kept per revision
     assert {a.article_id for e in first.events for a in e.articles} == {corpus["en2"].article.article_id, corpus["de1"].article.article_id}
     later = make("Nikkei recovers", "The Nikkei recovered on Wednesday after 300 points of losses.", direction=[0.05, 1, 0], day="2020-03-04")
+    assert store.counts()["articles"] == 5
     store.write(WriteBatch(articles=[NewArticle(later.article, later.profile, "nikkei", "ev-tokyo")]))
+    assert store.counts()["articles"] == 6
     second = store.get_story("st-markets")
     assert second is not first and second.n_articles == 3
     assert later.article.article_id in {a.article_id for e in second.events for a in e.articles}
     assert second.timeline[0]["n_articles"] == 3
     assert store.get_story("st-markets", disagreements=False).n_articles == 3
+
+
+def test_counts_follow_another_writer(store, store_url):  # type: ignore[no-untyped-def]
+    other = open_store(store_url)
+    try:
+        assert store.counts()["articles"] == 0 and store.counts()["failures"] == 0
+        extra = make("Ferry service resumes", "The ferry to the islands sailed again on Friday.", direction=[0, 0, 1], day="2020-03-06")
+        other.write(WriteBatch(articles=[NewArticle(extra.article, extra.profile, "port", "ev-ferry")], failures=[RecordError("y.csv:2", "ingest", "empty")]))
+        assert store.counts()["articles"] == 1 and store.counts()["events"] == 1 and store.counts()["failures"] == 1
+    finally:
+        other.close()

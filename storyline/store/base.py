@@ -268,6 +268,7 @@ class NewArticle:
     outlet: str = ""
     event_id: str | None = None
     added_at: datetime | None = None  # default: now (import keeps the original time)
+    encoded: bytes | None = None  # the profile's encoding when the caller has it (the pipeline's workers, an import): not encoded again
 
 
 @dataclass

@@ -303,6 +303,7 @@ class SQLStore:
                 raise
             else:
                 conn.commit()
+                self.__dict__["_commits"] = self.__dict__.get("_commits", 0) + 1
             finally:
                 cur.close()
 
@@ -469,7 +470,7 @@ class SQLStore:
         if not self.fts_column:
             self._fts_insert(cur, seq, a.title, a.text, keys)
         if p is not None:
-            self._x(cur, "INSERT INTO profiles (article_id, data) VALUES (?, ?)", [a.article_id, self._binary(encode_profile(p))])
+            self._x(cur, "INSERT INTO profiles (article_id, data) VALUES (?, ?)", [a.article_id, self._binary(item.encoded or encode_profile(p))])
             from storyline.cluster.events import key_vector
 
             self._x(cur, "INSERT INTO vectors (article_id, seq, v) VALUES (?, ?, ?)", [a.article_id, seq, self._vector_param(key_vector(p))])
@@ -965,6 +966,22 @@ class SQLStore:
         ]
 
     def counts(self) -> dict[str, int]:
+        """How many articles, live events, stories, entities, failures, copies and merges the store holds.
+
+        Kept until the store changes: this object's own commits, or another writer's new
+        articles, failures or merges (the largest ids, one index lookup each).
+        """
+        revision = (self.__dict__.get("_commits", 0), *self._one(  # type: ignore[misc]
+            "SELECT (SELECT MAX(seq) FROM articles), (SELECT MAX(id) FROM failures), (SELECT MAX(id) FROM merges)"
+        ))
+        cached = self.__dict__.get("_counts")
+        if cached is not None and cached[0] == revision:
+            return dict(cached[1])
+        found = self._count_all()
+        self.__dict__["_counts"] = (revision, found)
+        return dict(found)
+
+    def _count_all(self) -> dict[str, int]:
         q = {
             "articles": "SELECT COUNT(*) FROM articles",
             "events": "SELECT COUNT(*) FROM events WHERE merged_into IS NULL AND n_articles > 0",

@@ -355,5 +355,6 @@ def _new_article(r: dict[str, Any]) -> NewArticle:
         meta=r.get("meta") or {},
     )
     blob = r.get("profile")
-    profile = decode_profile(base64.b64decode(blob) if isinstance(blob, str) else bytes(blob)) if blob else None
-    return NewArticle(article, profile, r.get("outlet") or "", r.get("event_id"), parse_time(r.get("added_at")))
+    encoded = (base64.b64decode(blob) if isinstance(blob, str) else bytes(blob)) if blob else None
+    profile = decode_profile(encoded) if encoded else None
+    return NewArticle(article, profile, r.get("outlet") or "", r.get("event_id"), parse_time(r.get("added_at")), encoded=encoded)
