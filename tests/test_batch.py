@@ -202,8 +202,9 @@ def test_ray_equals_local(corpus: Path, tmp_path: Path, ray_cluster) -> None:  #
     assert code == 1, stderr
     assert "(ray, 2 workers" in stdout and "14 articles profiled, 2 failed" in stdout
     assert _table(remote) == _table(local)
-    pids = {json.loads(p.read_text())["pid"] for p in remote.glob("_shard-*.json")}
-    assert len(pids) == 2  # two actors, each with its own profiler, did the shards
+    markers = [json.loads(p.read_text()) for p in remote.glob("_shard-*.json")]
+    pids = {m["pid"] for m in markers}
+    assert len(markers) == 9 and 1 <= len(pids) <= 2  # at most two actors (one profiler each) did all nine shards
 
 
 @pytest.mark.ray
