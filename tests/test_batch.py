@@ -225,3 +225,10 @@ def test_ray_resume_skips_finished_shards(corpus: Path, tmp_path: Path, ray_clus
     code, stdout, _ = _run([str(corpus), "--out", str(out), "--profiler", "lexical", "--engine", "ray", "--workers", "2", "--shard-size", "3", "--resume"])
     assert code == 1 and f"({len(shards) - 2} run now, 2 skipped)" in stdout
     assert len(_table(out)) == 14
+
+
+def test_ray_engine_without_the_extra_says_how_to_install_it(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)  # what `import ray` does when the extra is absent: ImportError
+    code, _, err = _run([str(corpus / "rates.csv"), "--out", str(tmp_path / "o"), "--engine", "ray", "--profiler", "lexical"])
+    assert code == 3 and "pip install 'storyline[ray]'" in err and "--engine local" in err
+    assert not (tmp_path / "o").exists()
