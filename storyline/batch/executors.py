@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from typing import Any, Callable, Iterator, Sequence
 
@@ -140,6 +141,8 @@ def run_ray(
         return
     init_ray(address, num_cpus=None)
     import ray.data
+
+    out = out if "://" in out else os.path.abspath(out)  # actors may run in another working directory
 
     ds = ray.data.from_items([{"shard": json.dumps(s.to_json())} for s in shards], override_num_blocks=len(shards))
     ds = ds.map_batches(
