@@ -20,7 +20,7 @@ Two blocking signals, both cheap and both pure reads at query time:
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -123,35 +123,99 @@ class MinHashBands:
     With 64 permutations in 16 bands of 4 rows, pairs with Jaccard ≥ 0.5 meet
     with probability > 0.6 per band… > 0.99 overall; pairs below 0.2 rarely do.
 
+    Compact at scale: signatures are rows of one ``uint32`` matrix, and each band
+    becomes one 64-bit key kept in sorted NumPy arrays (recent additions wait in a
+    small dict and are merged in batches) — about 0.5 kB per item instead of ~7 kB
+    of Python tuples and dicts.
+
     >>> from storyline.analyse.profile import minhash_signature
     >>> bands = MinHashBands()
     >>> bands.add("a", minhash_signature("The quick brown fox jumps over the lazy dog near the bank of the river."))
     >>> bands.query(minhash_signature("The quick brown fox jumps over the lazy dog near the bank of the river!"))
     ['a']
+    >>> bands.query(minhash_signature("Stocks fell sharply in Tokyo as investors sold bank shares."), min_jaccard=0.5)
+    []
     """
 
     def __init__(self, rows: int = 4) -> None:
         self.rows = rows
-        self._buckets: dict[tuple[int, tuple[int, ...]], list[str]] = {}
-        self._signatures: dict[str, tuple[int, ...]] = {}
+        self._items: list[str] = []
+        self._signatures = np.zeros((0, 0), dtype=np.uint32)
+        self._keys = np.zeros(0, dtype=np.uint64)  # sorted band keys ...
+        self._owners = np.zeros(0, dtype=np.int32)  # ... and the item (row) of each
+        self._pending: dict[int, list[int]] = {}
+        self._n_pending = 0
 
-    def _keys(self, signature: tuple[int, ...]) -> list[tuple[int, tuple[int, ...]]]:
-        r = self.rows
-        return [(b, tuple(signature[b * r : (b + 1) * r])) for b in range(len(signature) // r)]
+    def __len__(self) -> int:
+        return len(self._items)
 
-    def add(self, item: str, signature: tuple[int, ...]) -> None:
-        self._signatures[item] = tuple(signature)
-        for key in self._keys(signature):
-            self._buckets.setdefault(key, []).append(item)
+    def _band_keys(self, signature: Sequence[int] | np.ndarray) -> np.ndarray:
+        """One 64-bit key per band (the band's number and its rows, hashed with wrap-around arithmetic)."""
+        sig = np.asarray(signature, dtype=np.uint64)
+        n_bands = len(sig) // self.rows
+        rows = sig[: n_bands * self.rows].reshape(n_bands, self.rows)
+        with np.errstate(over="ignore"):
+            key = np.arange(n_bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+            for j in range(self.rows):
+                key = (key ^ rows[:, j]) * np.uint64(0x100000001B3)
+                key ^= key >> np.uint64(29)
+        return key
 
-    def query(self, signature: tuple[int, ...], min_jaccard: float = 0.0) -> list[str]:
-        """Items sharing a band with ``signature`` whose estimated Jaccard is at least ``min_jaccard``."""
-        from storyline.analyse.profile import jaccard_estimate
+    def add(self, item: str, signature: Sequence[int] | np.ndarray) -> None:
+        sig = np.asarray(signature, dtype=np.uint32)
+        row = len(self._items)
+        if self._signatures.shape[1] != len(sig):
+            if row:
+                raise ValueError(f"signature of {len(sig)} values, the index holds {self._signatures.shape[1]}")
+            self._signatures = np.zeros((0, len(sig)), dtype=np.uint32)
+        if row >= len(self._signatures):
+            grown = np.zeros((max(64, 2 * len(self._signatures)), len(sig)), dtype=np.uint32)
+            grown[:row] = self._signatures[:row]
+            self._signatures = grown
+        self._signatures[row] = sig
+        self._items.append(item)
+        for key in self._band_keys(sig).tolist():
+            self._pending.setdefault(key, []).append(row)
+            self._n_pending += 1
+        if self._n_pending > max(4096, len(self._keys) // 8):
+            self._consolidate()
 
-        found: dict[str, None] = {}
-        for key in self._keys(signature):
-            for item in self._buckets.get(key, ()):
-                found.setdefault(item, None)
+    def _consolidate(self) -> None:
+        """Move the pending keys into the sorted arrays."""
+        if not self._n_pending:
+            return
+        keys = np.fromiter((k for k, rows in self._pending.items() for _ in rows), dtype=np.uint64, count=self._n_pending)
+        owners = np.fromiter((r for rows in self._pending.values() for r in rows), dtype=np.int32, count=self._n_pending)
+        keys, owners = np.concatenate([self._keys, keys]), np.concatenate([self._owners, owners])
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._owners = keys[order], owners[order]
+        self._pending, self._n_pending = {}, 0
+
+    def query(self, signature: Sequence[int] | np.ndarray, min_jaccard: float = 0.0) -> list[str]:
+        """Items sharing a band with ``signature`` whose estimated Jaccard is at least ``min_jaccard``
+        (in the order they were added)."""
+        if not len(signature) or not self._items or len(signature) != self._signatures.shape[1]:
+            return []
+        keys = self._band_keys(signature)
+        found: set[int] = set()
+        if len(self._keys):
+            lo = np.searchsorted(self._keys, keys, side="left")
+            hi = np.searchsorted(self._keys, keys, side="right")
+            for a, b in zip(lo.tolist(), hi.tolist()):
+                if b > a:
+                    found.update(self._owners[a:b].tolist())
+        for key in keys.tolist():
+            found.update(self._pending.get(key, ()))
+        if not found:
+            return []
+        rows = np.fromiter(sorted(found), dtype=np.int64, count=len(found))
         if min_jaccard > 0:
-            return [i for i in found if jaccard_estimate(signature, self._signatures[i]) >= min_jaccard]
-        return list(found)
+            same = (self._signatures[rows] == np.asarray(signature, dtype=np.uint32)).mean(axis=1)
+            rows = rows[same >= min_jaccard]
+        return [self._items[r] for r in rows.tolist()]
+
+    def __getstate__(self) -> dict[str, object]:
+        self._consolidate()
+        state = dict(self.__dict__)
+        state["_signatures"] = self._signatures[: len(self._items)].copy()
+        return state

@@ -42,13 +42,14 @@ import numpy as np
 
 from storyline.cluster.candidates import CentroidIndex, MinHashBands
 from storyline.cluster.features import Digest, Vocabulary, event_score, event_terms, link_features, link_terms
+from storyline.cluster.features import _document_vector as document_vector
 from storyline.errors import invalid_parameter
 from storyline.types import Profile
 
 
 def key_vector(profile: Profile) -> np.ndarray:
     """The vector events are blocked on: lead passage + document mean, re-normalised."""
-    v = profile.lead_vector.astype(np.float32) + profile.document_vector.astype(np.float32)
+    v = profile.lead_vector.astype(np.float32) + document_vector(profile)
     norm = float(np.linalg.norm(v))
     return v / norm if norm > 0 else v
 
@@ -74,7 +75,7 @@ class EventState:
         """Add one member (the clusterer calls this; also used to build events from gold labels)."""
         p = digest.profile
         self.members.append(p.article_id)
-        self.representatives.append(digest)
+        self.representatives.append(digest.compact())
         if len(self.representatives) > representatives:
             del self.representatives[representatives // 2]  # keep the first few and the latest
         v = key_vector(p)
@@ -444,7 +445,7 @@ class EventClusterer:
             key_vector(digest.profile), k=self.candidates, day=day, window=float(self.window_days), floor=self.candidate_floor
         )
         events = [self._slots[slot] for slot, _ in found]
-        if digest.profile.shingles:
+        if len(digest.profile.shingles):
             for article_id in self._bands.query(digest.profile.shingles, min_jaccard=self.duplicate_threshold):
                 event_id = self.assignments_.get(article_id)
                 if event_id is not None and event_id not in events:
@@ -514,7 +515,7 @@ class EventClusterer:
             self.article_sources_[p.article_id] = source
         for d in (ev.first_day, ev.last_day):
             self._index.upsert(ev.slot, ev.centroid, day=d.toordinal() if d else None)
-        if p.shingles:
+        if len(p.shingles):
             self._bands.add(p.article_id, p.shingles)
 
     def _merge(self, absorbed_id: str, into_id: str, score: float) -> None:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from datetime import date
 from typing import Any
 
 import numpy as np
 
-from storyline.analyse.profile import jaccard_estimate
 from storyline.types import Profile
 
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*", re.UNICODE)
@@ -146,37 +146,77 @@ def word_counts(profile: Profile) -> dict[str, int]:
     return counts
 
 
+Words = tuple[np.ndarray, np.ndarray]
+"""An article's words as two aligned arrays: sorted ``uint32`` word ids (:func:`word_id`) and
+sublinear term weights ``1 + log(count)`` (``float32``)."""
+
+
+def word_id(word: str) -> int:
+    """A stable 32-bit id for a word (CRC-32 of its UTF-8 bytes; the same in every process).
+
+    >>> word_id("quake") == word_id("quake") != word_id("bank")
+    True
+    """
+    return zlib.crc32(word.encode("utf-8"))
+
+
+def word_vector(counts: dict[str, int]) -> Words:
+    """:func:`word_counts` as compact arrays (ids sorted; colliding ids add their counts).
+
+    >>> ids, weights = word_vector({"the": 3, "quake": 1})
+    >>> len(ids), float(weights[list(ids).index(word_id("quake"))])
+    (2, 1.0)
+    """
+    merged: dict[int, int] = {}
+    for word, n in counts.items():
+        key = word_id(word)
+        merged[key] = merged.get(key, 0) + n
+    ids = np.fromiter(sorted(merged), dtype=np.uint32, count=len(merged))
+    weights = np.array([1.0 + math.log(merged[int(i)]) for i in ids.tolist()], dtype=np.float32)
+    return ids, weights
+
+
 class Vocabulary:
-    """Document frequencies of words, learned online, for the lexical (TF-IDF) score.
+    """Document frequencies of words (by :func:`word_id`), learned online, for the lexical (TF-IDF) score.
 
     >>> v = Vocabulary()
-    >>> v.add({"the": 3, "quake": 1}); v.add({"the": 2, "bank": 1})
+    >>> v.add({"the": 3, "quake": 1}); v.add(word_vector({"the": 2, "bank": 1}))
     >>> round(v.idf("the"), 3) < round(v.idf("quake"), 3)
     True
     """
 
     def __init__(self) -> None:
-        self.df: dict[str, int] = {}
+        self.df: dict[int, int] = {}
         self.n_docs = 0
 
-    def add(self, words: dict[str, int]) -> None:
+    def add(self, words: Words | dict[str, int]) -> None:
+        """Count one document's words (:func:`word_vector` arrays, or a ``{word: count}`` dict)."""
+        ids = words[0].tolist() if isinstance(words, tuple) else [word_id(w) for w in words]
         self.n_docs += 1
-        for w in words:
-            self.df[w] = self.df.get(w, 0) + 1
+        df = self.df
+        for w in ids:
+            df[w] = df.get(w, 0) + 1
 
-    def idf(self, word: str) -> float:
-        return math.log((self.n_docs + 1) / (self.df.get(word, 0) + 1)) + 1.0
+    def idf(self, word: str | int) -> float:
+        key = word_id(word) if isinstance(word, str) else int(word)
+        return math.log((self.n_docs + 1) / (self.df.get(key, 0) + 1)) + 1.0
 
-    def lexical_score(self, a: dict[str, int], b: dict[str, int]) -> float:
-        """Cosine of sublinear-tf × idf vectors."""
-        if not a or not b:
+    def _idf_array(self, ids: np.ndarray) -> np.ndarray:
+        df = self.df
+        counts = np.fromiter((df.get(w, 0) for w in ids.tolist()), dtype=np.float64, count=len(ids))
+        return np.log((self.n_docs + 1) / (counts + 1)) + 1.0
+
+    def lexical_score(self, a: Words, b: Words) -> float:
+        """Cosine of sublinear-tf × idf vectors (:func:`word_vector` arrays)."""
+        if not len(a[0]) or not len(b[0]):
             return 0.0
-        wa = {t: (1 + math.log(c)) * self.idf(t) for t, c in a.items()}
-        wb = {t: (1 + math.log(c)) * self.idf(t) for t, c in b.items()}
-        dot = sum(v * wb[t] for t, v in wa.items() if t in wb)
-        na = math.sqrt(sum(v * v for v in wa.values()))
-        nb = math.sqrt(sum(v * v for v in wb.values()))
-        return dot / (na * nb) if na and nb else 0.0
+        _, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+        if not len(ia):
+            return 0.0
+        wa = a[1] * self._idf_array(a[0])
+        wb = b[1] * self._idf_array(b[0])
+        na, nb = float(np.sqrt(wa @ wa)), float(np.sqrt(wb @ wb))
+        return float(wa[ia] @ wb[ib]) / (na * nb) if na and nb else 0.0
 
 
 class Digest:
@@ -192,16 +232,67 @@ class Digest:
         self.names = frozenset(counts)
         self.salient = salient_names(counts)
         self.digits = digit_set(profile)
-        self.words = word_counts(profile)
+        self.words = word_vector(word_counts(profile))
         self.years = years(profile)
         self.day = event_day(profile)
         self.script = _SCRIPTS.get(profile.language, 9) if not profile.entities else -1
+
+    def compact(self) -> Digest:
+        """The same digest holding a compact profile (what an event keeps of a representative):
+        vectors in float16, the MinHash signature as a ``uint32`` array, segments without their text.
+        Link features read it as they read the full profile."""
+        out = Digest.__new__(Digest)
+        for name in Digest.__slots__:
+            setattr(out, name, getattr(self, name))
+        out.profile = compact_profile(self.profile)
+        return out
 
     def __getstate__(self) -> tuple[Any, ...]:
         return (self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits, self.words)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits, self.words = state
+
+
+def compact_profile(profile: Profile) -> Profile:
+    """``profile`` with float16 vectors, a ``uint32`` MinHash array and text-free segments (≈ half the memory).
+
+    >>> from storyline.cluster.testing import toy_profile
+    >>> p = compact_profile(toy_profile("x", [1.0, 0.0], "Quake hits Kabul"))
+    >>> p.lead_vector.dtype, p.shingles.dtype, p.segments[0].text, p.languages
+    (dtype('float16'), dtype('uint32'), '', ('en',))
+    """
+    from storyline.types import Segment
+
+    if profile.lead_vector.dtype == np.float16:
+        return profile
+    return profile.replace(
+        title_vector=profile.title_vector.astype(np.float16),
+        lead_vector=profile.lead_vector.astype(np.float16),
+        sentence_vectors=profile.sentence_vectors.astype(np.float16),
+        shingles=np.asarray(profile.shingles, dtype=np.uint32),
+        segments=tuple(Segment(s.language, s.start, s.end, "") for s in profile.segments),
+    )
+
+
+def _f32(v: np.ndarray) -> np.ndarray:
+    return v if v.dtype == np.float32 else v.astype(np.float32)
+
+
+def _jaccard(a: Any, b: Any) -> float:
+    """MinHash Jaccard estimate for tuples or arrays (0 when either is empty)."""
+    if len(a) == 0 or len(b) == 0 or len(a) != len(b):
+        return 0.0
+    return float(np.mean(np.asarray(a, dtype=np.uint64) == np.asarray(b, dtype=np.uint64)))
+
+
+def _document_vector(p: Profile) -> np.ndarray:
+    rows = _f32(p.sentence_vectors)
+    if not len(rows):
+        return _f32(p.title_vector)
+    v = rows.mean(axis=0)
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else _f32(p.title_vector)
 
 
 LINK_FEATURES: tuple[str, ...] = (
@@ -229,7 +320,7 @@ LINK_FEATURES: tuple[str, ...] = (
 
 
 def _cos(u: np.ndarray, v: np.ndarray) -> float:
-    return float(u @ v)
+    return float(_f32(u) @ _f32(v))
 
 
 def length_correlation(a: Profile, b: Profile, min_sentences: int = 5) -> float | None:
@@ -260,10 +351,11 @@ def length_correlation(a: Profile, b: Profile, min_sentences: int = 5) -> float 
 def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) -> dict[str, float]:
     """Symmetric features of one article pair. ``vocabulary`` (document frequencies) enables
     the lexical score, which is only computed for two articles in the same language."""
-    from storyline.similarity import similarity_matrix
-
     pa, pb = a.profile, b.profile
-    sim = similarity_matrix(pa, pb)
+    if len(pa.sentence_vectors) and len(pb.sentence_vectors):
+        sim = _f32(pa.sentence_vectors) @ _f32(pb.sentence_vectors).T
+    else:
+        sim = np.zeros((max(1, len(pa.sentence_vectors)), max(1, len(pb.sentence_vectors))), dtype=np.float32)
     row_best, col_best = sim.max(axis=1), sim.max(axis=0)
     flat = np.sort(sim, axis=None)[::-1]
     na, nb = sim.shape
@@ -290,12 +382,12 @@ def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) ->
         "lexical_comparable": float(same_language),
         "lead_passage_score": _cos(pa.lead_vector, pb.lead_vector),
         "title_score": _cos(pa.title_vector, pb.title_vector),
-        "document_score": _cos(pa.document_vector, pb.document_vector),
+        "document_score": _cos(_document_vector(pa), _document_vector(pb)),
         "align_mean_score": float(row_best.mean() + col_best.mean()) / 2,
         "top5_pair_score": float(flat[: max(1, min(5, flat.size))].mean()),
         "diagonal_score": diag,
         "aligned50_fraction": float(((row_best > 0.5).mean() + (col_best > 0.5).mean()) / 2),
-        "minhash_score": jaccard_estimate(pa.shingles, pb.shingles),
+        "minhash_score": _jaccard(pa.shingles, pb.shingles),
         "name_score": shared / (union + 3) if union else 0.0,  # shrunk: two short name lists prove little
         "name_shared_log": math.log1p(shared),
         "names_comparable": float(comparable),
