@@ -232,3 +232,13 @@ def test_ray_engine_without_the_extra_says_how_to_install_it(corpus: Path, tmp_p
     code, _, err = _run([str(corpus / "rates.csv"), "--out", str(tmp_path / "o"), "--engine", "ray", "--profiler", "lexical"])
     assert code == 3 and "pip install 'storyline[ray]'" in err and "--engine local" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_output_inside_the_input_folder_is_not_read_back(corpus: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "rates.csv").write_text(CSV_TEXT, encoding="utf-8")
+    out = folder / "profiles.parquet"
+    assert _run([str(folder), "--out", str(out), "--profiler", "lexical", "--workers", "0"])[0] == 0
+    code, stdout, _ = _run([str(folder), "--out", str(out), "--profiler", "lexical", "--workers", "0", "--resume"])
+    assert code == 0 and "(0 run now, 1 skipped)" in stdout and len(_table(out)) == 2

@@ -97,7 +97,7 @@ def batch_command(
     try:
         if engine == "ray":
             import_ray()
-        shards = plan_shards(list(inputs), shard_size=shard_size)
+        shards = plan_shards(list(inputs), shard_size=shard_size, exclude=out)
         previous = load_plan(out)
         fingerprint = plan_fingerprint(shards, profiler)
         if previous is not None and not resume:

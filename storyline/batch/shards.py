@@ -144,11 +144,17 @@ def _count_records(name: str, fmt: str) -> int:
     return max(0, rows - 1)
 
 
-def plan_shards(inputs: Sequence[str], *, shard_size: int = 1000) -> list[Shard]:
+def plan_shards(inputs: Sequence[str], *, shard_size: int = 1000, exclude: str | None = None) -> list[Shard]:
     """The shards of ``inputs``, in a deterministic order (inputs as given, files sorted).
 
-    Raises :class:`InputError` when an input does not exist.
+    Files under ``exclude`` (the batch's own output folder, when it lies inside an input) are
+    skipped. Raises :class:`InputError` when an input does not exist.
     """
+    if exclude is not None:
+        fs_, root = filesystem(exclude)
+        skip = _display(exclude, fs_, root).rstrip("/") + "/"
+    else:
+        skip = None
     if not isinstance(shard_size, int) or shard_size < 1:
         from storyline.errors import ConfigError
 
@@ -163,6 +169,8 @@ def plan_shards(inputs: Sequence[str], *, shard_size: int = 1000) -> list[Shard]
 
     for uri in inputs:
         for name, _size in _list_files(uri):
+            if skip is not None and name.startswith(skip):
+                continue
             fmt = RECORD_SUFFIXES.get(Path(name).suffix.lower())
             if fmt is None:
                 loose.append(name)
