@@ -206,11 +206,13 @@ def one_thread_per_process(threads: int = 1) -> Any:
     return threadpool_limits(limits=threads)
 
 
-def _init_worker(kind: str) -> None:
+def _init_worker(profiler: str | Any) -> None:
+    """Start a profiling worker: one thread per pool, and the profiler (``profiler`` is a kind, or,
+    in a forked worker, the parent's loaded profiler, shared copy-on-write instead of loaded again)."""
     import sys
 
     _WORKER["limits"] = one_thread_per_process()
-    _WORKER["profiler"] = make_profiler(kind)
+    _WORKER["profiler"] = make_profiler(profiler) if isinstance(profiler, str) else profiler
     _WORKER["limits"] = one_thread_per_process()
     _WORKER["modules"] = len(sys.modules)
 
@@ -384,6 +386,7 @@ class Pipeline:
         self.store = store
         self.profiler_kind = profiler if isinstance(profiler, str) else None
         self._profiler = None if isinstance(profiler, str) else profiler
+        self._shared_profiler: Any = None
         self.workers = workers
         self.batch_size = batch_size
         self.snapshot_every = snapshot_every
@@ -491,6 +494,30 @@ class Pipeline:
         placement = self._add(article, decode_profile(encoded), outlet if outlet is not None else outlet_of(article), batch, encoded)
         self._flush(batch)
         return placement
+
+    def preload(self) -> None:
+        """Load the profiler's models now rather than at the first article (the pooled ingest loads
+        them here once and forks its workers from this process, so they share them)."""
+        import multiprocessing as mp
+
+        if self.workers > 0 and self._profiler is None and "fork" in mp.get_all_start_methods():
+            self._pool_profiler()
+        else:
+            self._local_profiler()
+
+    def _pool_profiler(self) -> Any:
+        """The profiler the forked workers share, loaded once in this process with one BLAS/OpenMP thread."""
+        if self._shared_profiler is None:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=1):
+                profiler = make_profiler(self.profiler_kind or "full")
+                try:  # models load on first use: load them here, once, before the fork
+                    profiler.profile(Article.from_text("Warm-up", "The council of Paris met on Monday. It approved 12 new schools."))
+                except Exception as exc:  # noqa: BLE001 - the workers then load (and report) on their own
+                    _log.warning("profiler warm-up failed (%s): each worker loads its models", exc)
+                self._shared_profiler = profiler
+        return self._shared_profiler
 
     def _local_profiler(self) -> Any:
         if self._profiler is None:
@@ -619,9 +646,13 @@ class Pipeline:
             return
         import multiprocessing as mp
 
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context("spawn")
+        fork = "fork" in mp.get_all_start_methods()
+        ctx = mp.get_context("fork" if fork else "spawn")
         slots = threading.BoundedSemaphore(max(64, 64 * self.workers))  # articles in flight: memory stays bounded
-        with ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.profiler_kind or "full",)) as pool:
+        # forked workers inherit the models loaded once here (not pickled: fork passes the object itself);
+        # spawned ones load their own
+        shared = self._pool_profiler() if fork else (self.profiler_kind or "full")
+        with ctx.Pool(self.workers, initializer=_init_worker, initargs=(shared,)) as pool:
             for result in pool.imap(_profile_encoded, _bounded(articles, slots), chunksize=4):
                 slots.release()
                 yield result

@@ -181,6 +181,7 @@ def test_profiling_workers_run_one_thread_each_and_cluster_as_in_process(tmp_pat
         in_workers = Pipeline(b, profiler="lexical", workers=2, batch_size=8)
         assert in_workers.ingest(arts).added == in_process.ingest(arts).added == 40
         assert in_workers.clusterer.assignments_ == in_process.clusterer.assignments_
+        assert in_workers._shared_profiler is not None  # loaded once here; the forked workers used it
     finally:
         a.close()
         b.close()
