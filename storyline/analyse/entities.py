@@ -44,6 +44,7 @@ from storyline.analyse.names import (
     _CJK_RE,
     name_key,
     name_similarity,
+    name_similarity_below,
     script_of,
     strip_titles,
 )
@@ -572,6 +573,8 @@ def group_mentions(mentions: Sequence[Mention], *, threshold: float = ALIGN_THRE
         for y in range(x + 1, len(multi)):
             a, b = items[multi[x]], items[multi[y]]
             if find(multi[x]) != find(multi[y]) and _compatible(a.label, b.label):
+                if name_similarity_below(_bare(a), a.language, _bare(b), b.language, threshold):
+                    continue
                 score, _ = name_similarity(_bare(a), a.language, _bare(b), b.language)
                 if score >= threshold:
                     union(multi[x], multi[y])
@@ -581,6 +584,9 @@ def group_mentions(mentions: Sequence[Mention], *, threshold: float = ALIGN_THRE
         for j in multi:
             b = items[j]
             if _compatible(a.label, b.label) or a.label == "MISC" or b.label == "MISC":
+                # a name provably below the threshold can neither be the best nor tie with it
+                if name_similarity_below(_bare(a), a.language, _bare(b), b.language, threshold):
+                    continue
                 score, _ = name_similarity(_bare(a), a.language, _bare(b), b.language)
                 if score > best:
                     best, best_j = score, j
@@ -590,6 +596,8 @@ def group_mentions(mentions: Sequence[Mention], *, threshold: float = ALIGN_THRE
         for y in range(x + 1, len(single)):
             a, b = items[single[x]], items[single[y]]
             if find(single[x]) == find(single[y]) or not _compatible(a.label, b.label):
+                continue
+            if name_similarity_below(_bare(a), a.language, _bare(b), b.language, max(threshold, 0.85)):
                 continue
             score, _ = name_similarity(_bare(a), a.language, _bare(b), b.language)
             if score >= max(threshold, 0.85):

@@ -510,14 +510,16 @@ _CHEAP = {frozenset(p) for p in ("ai", "lr", "bp", "dt", "gk", "fv", "fp", "sc",
 _ABJAD_SAME = {frozenset(p) for p in ("bp", "fv", "fp", "gk", "jg", "jk", "lr", "ds")}
 
 
-def _weighted_edit(a: str, b: str, soft: str = "aiy") -> float:
+def _weighted_edit(a: str, b: str, soft: str = "aiy", cap: float = float("inf")) -> float:
     """Levenshtein distance where vowel insertions, vowel-class swaps and near
     consonants (l/r, b/p, d/t …) cost 0.5: MT and transliteration change vowels
     far more often than consonants. Letters in ``soft`` cost 0.5 to insert or delete
     (vowel classes; for consonant skeletons also v, h and r, which abjads write as
     vowels or Latin keys drop). In skeleton mode (``soft`` is not the default)
     the consonants an abjad writes with one letter (b/p, f/v, g/k …) cost 0.25
-    and the other near pairs 0.75."""
+    and the other near pairs 0.75. The result is exact when it is at most ``cap``; above
+    that, any value above ``cap`` may come back (the rows are abandoned once every cell
+    exceeds it)."""
     if a == b:
         return 0.0
     cost = _SUB_SKELETON if soft != "aiy" else _SUB_PLAIN  # (same results as a sub() per cell, ~2× faster)
@@ -542,6 +544,8 @@ def _weighted_edit(a: str, b: str, soft: str = "aiy") -> float:
                 left = diag
             cur.append(left)
         prev = cur
+        if cap < prev[-1] and cap < min(prev):  # costs are not negative: no later row goes lower
+            return min(prev)
     return prev[-1]
 
 
@@ -701,9 +705,81 @@ def name_similarity(a: str, la: str, b: str, lb: str) -> tuple[float, str]:
             return round(min(score, 0.75), 3), "consonants differ"
     else:
         score = sim(" ".join(ka), " ".join(kb)) * 0.8
-    d = _weighted_edit(" ".join(ka), " ".join(kb), soft)
+    d = _weighted_edit(" ".join(ka), " ".join(kb), soft, cap=2.0)  # only "≤ 2, and how much" is used
     reason = f"edit distance {d:g}" if d <= 2 else "similar spelling"
     return round(min(score, 0.89), 3), reason
+
+
+@functools.lru_cache(maxsize=262144)
+def name_similarity_below(a: str, la: str, b: str, lb: str, threshold: float) -> bool:
+    """True when :func:`name_similarity` of the two names is provably below ``threshold``
+    (≥ 0.8), found without computing it: a cheap filter for grouping many names.
+
+    False means "maybe not below": call :func:`name_similarity`. The proof follows the
+    rules of :func:`name_similarity` for names outside abjad scripts (those are never
+    filtered): a score of 0.8 or more needs equal romanisations or keys, or some pair of
+    key tokens (or the joined keys) whose similarity reaches 0.8 (0.9, 0.999 for the
+    joined forms); each token similarity is bounded above by a lower bound on the
+    weighted edit distance (half the letters one key has in excess of the other, as a
+    multiset: each costs at least 0.5 to delete or substitute).
+
+    >>> name_similarity_below("Polizei", "de", "Werkstatt", "de", 0.8)
+    True
+    >>> name_similarity_below("Milley", "en", "Millie", "en", 0.8)
+    False
+    """
+    if threshold < 0.8 or _is_abjad(la, a) or _is_abjad(lb, b):
+        return False
+    ra, rb = romanize(a, la), romanize(b, lb)
+    if ra and ra == rb:
+        return False
+    ka, kb = _token_keys(a, la), _token_keys(b, lb)
+    if not ka or not kb:
+        return True  # 0.0 "no name"
+    if ka == kb or "".join(ka) == "".join(kb):
+        return False
+    lift = 0.75 if script_of(a) != script_of(b) else 1.0
+    margin = 1e-3  # scores are rounded to three decimals
+
+    def sim_upper(x: str, y: str) -> float:
+        return 1.0 - lift * (1.0 - _token_similarity_upper(x, y))
+
+    for x in ka:
+        for y in kb:
+            if sim_upper(x, y) >= 0.8 - margin:
+                return False
+    if len(ka) != len(kb):
+        if sim_upper("".join(ka), "".join(kb)) >= 0.9 - margin:
+            return False
+        if 0.8 * sim_upper(" ".join(ka), " ".join(kb)) >= 0.8 - margin:
+            return False
+    return True
+
+
+def _token_similarity_upper(a: str, b: str) -> float:
+    """An upper bound on ``_token_similarity(a, b)`` (plain keys, not skeletons)."""
+    if a == b or len(a) == 1 or len(b) == 1 or frozenset((a, b)) in _nickname_keys():
+        return _token_similarity(a, b)
+    ca, cb = _letter_counts(a), _letter_counts(b)
+    excess_a = excess_b = 0
+    for ch, n in ca.items():
+        m = cb.get(ch, 0)
+        if n > m:
+            excess_a += n - m
+    for ch, n in cb.items():
+        m = ca.get(ch, 0)
+        if n > m:
+            excess_b += n - m
+    d_low = 0.5 * max(excess_a, excess_b)
+    return 0.9 * max(0.0, 1.0 - d_low / max(len(a), len(b), 1)) + 0.1
+
+
+@functools.lru_cache(maxsize=65536)
+def _letter_counts(key: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for ch in key:
+        out[ch] = out.get(ch, 0) + 1
+    return out
 
 
 _NEAR = str.maketrans("lptkvjnaiy", "rbdgfgm   ")
