@@ -1,12 +1,13 @@
 """Pair-scoring quality on the SemEval-2022 Task 8 dev pairs, with baselines on the same folds.
 
-    .venv/bin/python benchmarks/bench_pairs.py [--out results.json] [--save-profiles P | --profiles P] [--no-pair-model]
+    .venv/bin/python benchmarks/bench_pairs.py [--out results.json] [--save-profiles P | --profiles P] [--stack-cache S] [--no-pair-model]
 
 Profiles every article of ../shared/data/semeval2022-task8/dev_pairs*.jsonl once (or loads the pickle
 ``--profiles`` written earlier by ``--save-profiles``), then reports grouped 5-fold cross-validated
 Pearson (folds keep every article, and every machine-translated copy of it, on one side) for:
 storyline's combiner with the pair network stacked (trained inside every fold, out of fold on the
-fold's training rows: nested, needs torch); the pair network alone on the same folds; the plateau
+fold's training rows: nested, needs torch; ``--stack-cache`` keeps those network outputs, which do not
+depend on the combiner's features, so a feature change is measured again in minutes); the pair network alone on the same folds; the plateau
 model (the combiner over all cheap feature groups, no pair network); the combiner over embeddings +
 surface only; and plain USE cosines (lead passage, mean of sentences). Exits 2 when ../shared is not there.
 """
@@ -29,6 +30,7 @@ def main() -> int:
     parser.add_argument("--save-profiles", type=Path, default=None, help="Pickle the profiles here (for training without re-profiling).")
     parser.add_argument("--profiles", type=Path, default=None, help="Load profiles pickled by --save-profiles instead of profiling.")
     parser.add_argument("--inner-folds", type=int, default=3, help="Folds of the nested CV that makes the pair network's out-of-fold features inside each outer fold.")
+    parser.add_argument("--stack-cache", type=Path, default=None, help="Pickle of the nested pair-network outputs per fold: read when there, written after.")
     parser.add_argument("--no-pair-model", action="store_true", help="Skip the pair network (no torch needed; ~25 network trainings saved).")
     args = parser.parse_args()
     files = [DATA / "dev_pairs.jsonl", DATA / "dev_pairs_mt.jsonl"]
@@ -67,7 +69,14 @@ def main() -> int:
         results["storyline"] = evaluate_pairs_cv(pairs, profiles, extra=extra)
         systems.remove("plateau_no_pair_model")
     else:
-        results["storyline"] = evaluate_pairs_cv(pairs, profiles, extra=extra, pair_model=True, inner_folds=args.inner_folds, log=lambda m: print(m, file=sys.stderr, flush=True))
+        import pickle
+
+        cache = pickle.loads(args.stack_cache.read_bytes()) if args.stack_cache and args.stack_cache.exists() else {}
+        results["storyline"] = evaluate_pairs_cv(
+            pairs, profiles, extra=extra, pair_model=True, inner_folds=args.inner_folds, log=lambda m: print(m, file=sys.stderr, flush=True), stack_cache=cache
+        )
+        if args.stack_cache:
+            args.stack_cache.write_bytes(pickle.dumps(cache))
         results["pair_model_alone"] = results["storyline"].pop("pair_model_alone")  # type: ignore[union-attr]
         results["plateau_no_pair_model"] = evaluate_pairs_cv(pairs, profiles, extra=extra)
         systems.insert(1, "pair_model_alone")

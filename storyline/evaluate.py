@@ -194,6 +194,7 @@ def evaluate_pairs_cv(
     pair_model: Any = None,
     inner_folds: int | None = None,
     log: Callable[[str], None] | None = None,
+    stack_cache: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Grouped K-fold Pearson report of the combiner retrained on each fold.
 
@@ -203,7 +204,9 @@ def evaluate_pairs_cv(
     join the combiner's features: out of fold (an inner grouped CV with ``inner_folds``, default ``n_folds``) on the
     fold's training rows, from a network trained on all of them on its test rows.
     The report then also holds ``pair_model_alone``, the network's own
-    out-of-fold Pearson on the same folds.
+    out-of-fold Pearson on the same folds. ``stack_cache`` (a dict, e.g. unpickled) keeps the
+    network outputs of every fold, keyed by the fold's rows and the training settings: they do not
+    depend on the combiner's features, so a feature change is measured again without retraining.
     """
     import time
 
@@ -233,6 +236,13 @@ def evaluate_pairs_cv(
         stack_names = list(STACK_NAMES)
 
         def stack(train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            import hashlib
+
+            key = hashlib.sha1(train_idx.tobytes() + test_idx.tobytes() + repr((config, inner_folds or n_folds, seed)).encode()).hexdigest()
+            if stack_cache is not None and key in stack_cache:
+                inner, outer = stack_cache[key]
+                alone[test_idx] = outer
+                return inner, outer
             sub = [inputs[i] for i in train_idx]
             inner = out_of_fold(sub, [golds[i] for i in train_idx], [cv_groups[i] for i in train_idx], n_folds=inner_folds or n_folds, seed=seed + 1, config=config)
             model = train_pair_model([(*sub[k], golds[i]) for k, i in enumerate(train_idx)], config)
@@ -240,6 +250,8 @@ def evaluate_pairs_cv(
             alone[test_idx] = outer
             if log:
                 log(f"fold done: pair model {model.meta['train_seconds']} s")
+            if stack_cache is not None:
+                stack_cache[key] = (inner, outer)
             return inner, outer
 
     predicted = cross_validate(

@@ -315,6 +315,86 @@ def lexical_features(a: Profile, b: Profile) -> dict[str, float]:
     }
 
 
+_STEM_WORD = re.compile(r"[^\W\d_]{3,}")
+_RAW_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def stem_keys(text: str, k: int = 5) -> set[str]:
+    """Words of three or more letters, transliterated to ASCII, lowercased and cut to ``k`` letters:
+    a stemmer for any language with inflection at the end (Polish, Russian, German, Arabic...).
+
+    >>> sorted(stem_keys("Wybory prezydenckie: wyborów w Polsce, Выборы"))
+    ['polsc', 'prezy', 'vybor', 'wybor']
+    """
+    from anyascii import anyascii
+
+    return {w.lower()[:k] for w in _STEM_WORD.findall(anyascii(text))}
+
+
+def name_keys(sentences: Sequence[str], k: int = 6) -> set[str]:
+    """Keys of the words that look like names: capitalised and not the first word of a sentence
+    (every word in scripts without case, e.g. Arabic), transliterated and cut to ``k`` letters.
+    Needs no NER model, so it works where :mod:`storyline.analyse.entities` has only a fallback.
+
+    >>> sorted(name_keys(["Der Kanzler traf Macron in Berlin.", "Вчера Путин говорил"]))
+    ['berlin', 'kanzle', 'macron', 'putin']
+    """
+    from anyascii import anyascii
+
+    out: set[str] = set()
+    for sentence in sentences:
+        for word in _STEM_WORD.findall(sentence)[1:]:
+            if word[0].isupper() or not word[0].islower():
+                out.add(anyascii(word).lower()[:k])
+    return out
+
+
+def token_features(a: Profile, b: Profile) -> dict[str, float]:
+    """Language-independent token overlap: word stems, name-like words and the numbers as written.
+
+    Strong within one language (and for names and figures across Latin and Cyrillic scripts), where
+    the entity analysers have no model for the language."""
+    ta, tb = a.title + "\n" + "\n".join(a.sentences), b.title + "\n" + "\n".join(b.sentences)
+    sa, sb = stem_keys(ta), stem_keys(tb)
+    ca, cb = name_keys((a.title, *a.sentences)), name_keys((b.title, *b.sentences))
+    na = {n.replace(",", ".") for n in _RAW_NUMBER.findall(ta) if len(n) >= 2}
+    nb = {n.replace(",", ".") for n in _RAW_NUMBER.findall(tb) if len(n) >= 2}
+    ha, hb = stem_keys(a.title), stem_keys(b.title)
+
+    def jaccard(x: set[str], y: set[str]) -> float:
+        return len(x & y) / max(1, len(x | y))
+
+    return {
+        "stem_jaccard_score": jaccard(sa, sb),
+        "stem_containment_score": len(sa & sb) / max(1, min(len(sa), len(sb))),
+        "name_jaccard_score": jaccard(ca, cb),
+        "name_containment_score": len(ca & cb) / max(1, min(len(ca), len(cb))),
+        "name_shared_count": math.log1p(len(ca & cb)),
+        "raw_number_score": jaccard(na, nb),
+        "raw_number_shared_count": math.log1p(len(na & nb)),
+        "title_stem_score": jaccard(ha, hb),
+    }
+
+
+LANGUAGES: tuple[str, ...] = ("ar", "de", "en", "es", "fr", "it", "pl", "ru", "tr", "zh")
+"""Languages with their own indicator feature (those of the SemEval-2022 Task 8 training data)."""
+
+
+def language_features(a: Profile, b: Profile) -> dict[str, float]:
+    """How many of the two articles are written in each language of :data:`LANGUAGES` (0, 1 or 2).
+
+    Lets the combiner calibrate per language: how far a cosine or a shared name can be trusted
+    differs by language (no NER model for Polish, MT noise), and so do the annotators' habits.
+
+    >>> def prof(lang):
+    ...     return Profile("x", "", lang, (), (), np.zeros(2), np.zeros((0, 2)), np.zeros(2))
+    >>> f = language_features(prof("pl"), prof("en"))
+    >>> f["language_pl"], f["language_en"], f["language_de"]
+    (1.0, 1.0, 0.0)
+    """
+    return {f"language_{code}": float(a.language == code) + float(b.language == code) for code in LANGUAGES}
+
+
 FEATURE_GROUPS: dict[str, FeatureGroup] = {
     "embedding": embedding_features,
     "surface": surface_features,
@@ -323,6 +403,8 @@ FEATURE_GROUPS: dict[str, FeatureGroup] = {
     "places": place_features,
     "dates": date_features,
     "numbers": number_features,
+    "tokens": token_features,
+    "languages": language_features,
 }
 """Built-in feature groups, in order. Pair models register more (see :mod:`storyline.scorer`)."""
 

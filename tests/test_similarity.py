@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from storyline.analyse.profile import Profiler
-from storyline.similarity import embedding_features, surface_features
+from storyline.similarity import embedding_features, surface_features, token_features
 from storyline.types import Article
 
 EN = Article.from_text(
@@ -30,7 +30,7 @@ def profiles():
 
 
 def test_features_are_symmetric(profiles) -> None:
-    for group in (embedding_features, surface_features):
+    for group in (embedding_features, surface_features, token_features):
         ab = group(profiles["en"], profiles["zh"])
         ba = group(profiles["zh"], profiles["en"])
         assert ab.keys() == ba.keys()
@@ -50,3 +50,32 @@ def test_surface_features_see_languages_and_near_duplicates(profiles) -> None:
     assert surface_features(profiles["en"], profiles["zh"])["same_language"] == 0.0
     assert surface_features(profiles["en"], profiles["en"])["minhash_score"] == 1.0
     assert surface_features(profiles["en"], profiles["other"])["minhash_score"] < 0.2
+
+
+# Two reports of one vote in Polish, inflected differently, and one in Russian on another topic (own text).
+PL_A = Article.from_text(
+    "Sejm przyjął ustawę o wyborach",
+    "Posłowie przegłosowali w czwartek ustawę o wyborach prezydenckich. Za głosowało 235 posłów. "
+    "Marszałek Witek zapowiedziała, że Senat zajmie się ustawą w przyszłym tygodniu.",
+)
+PL_B = Article.from_text(
+    "Ustawa wyborcza przegłosowana",
+    "Ustawa o wyborach prezydenckich przeszła w Sejmie: poparło ją 235 posłów. "
+    "Według marszałek Witek, senatorowie zbiorą się w przyszłym tygodniu.",
+)
+RU = Article.from_text(
+    "Футбольный клуб сменил тренера",
+    "Клуб объявил о смене главного тренера после поражения со счётом 0:3. Новым тренером стал Иванов.",
+)
+
+
+def test_token_features_match_inflected_words_names_and_numbers() -> None:
+    profiler = Profiler(entities=False, places=False, dates=False, numbers=False)
+    a, b, c = (profiler.profile(x) for x in (PL_A, PL_B, RU))
+    same = token_features(a, b)
+    other = token_features(a, c)
+    assert same["stem_jaccard_score"] > other["stem_jaccard_score"] + 0.15
+    assert same["stem_containment_score"] > same["stem_jaccard_score"]
+    assert same["name_shared_count"] > 0 and other["name_shared_count"] == 0  # Witek, Sejm / Senat
+    assert same["raw_number_score"] > 0 and other["raw_number_score"] == 0  # 235
+    assert token_features(a, a)["title_stem_score"] == 1.0
