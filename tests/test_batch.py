@@ -242,3 +242,48 @@ def test_output_inside_the_input_folder_is_not_read_back(corpus: Path, tmp_path:
     assert _run([str(folder), "--out", str(out), "--profiler", "lexical", "--workers", "0"])[0] == 0
     code, stdout, _ = _run([str(folder), "--out", str(out), "--profiler", "lexical", "--workers", "0", "--resume"])
     assert code == 0 and "(0 run now, 1 skipped)" in stdout and len(_table(out)) == 2
+
+
+def _groups(assignments: dict) -> set[frozenset]:
+    by: dict = {}
+    for a, (e, _) in assignments.items():
+        by.setdefault(e, set()).add(a)
+    return {frozenset(g) for g in by.values()}
+
+
+def test_partitioned_clustering_in_one_partition_equals_the_sequential_one(corpus: Path, tmp_path: Path) -> None:
+    from storyline.batch.partitions import cluster_partitioned
+
+    out = tmp_path / "out"
+    run_shards(plan_shards([str(corpus)], shard_size=3), str(out), "lexical", engine="local", workers=0)
+    sequential = cluster_corpus(str(out), write=False)
+    partitioned = cluster_partitioned(str(out), days=3650, workers=2, write=False)
+    assert partitioned.partitions == 2  # all dated articles, and the undated ones (the HTML/text pages)
+    dated = {r["article_id"] for r in _table(out) if r["published_at"] is not None}
+    seq_dated = {a: v for a, v in sequential.assignments.items() if a in dated}
+    part_dated = {a: v for a, v in partitioned.assignments.items() if a in dated}
+    assert _groups(part_dated) == _groups(seq_dated)
+
+
+def test_partitioned_clustering_stitches_an_event_across_partitions(tmp_path: Path) -> None:
+    text = "Floods cut the coastal road near Varna for a {} day. Crews pumped water from the tunnels and closed the bridge."
+    rows = [{"title": f"Varna floods, day {d}", "text": text.format(["first", "second", "third", "fourth", "fifth", "sixth"][d]), "date": f"2022-07-{d + 10:02d}"} for d in range(6)]
+    rows.append({"title": "Chess final", "text": "The chess final ended in a draw after six hours of play in the capital.", "date": "2022-07-12"})
+    (tmp_path / "f.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    code, stdout, _ = _run([str(tmp_path / "f.jsonl"), "--out", str(out), "--profiler", "lexical", "--workers", "2", "--cluster", "--partition-days", "2"])
+    assert code == 0 and "clustered: 7 articles → 2 events" in stdout
+    events = pq.read_table(out / "_events.parquet").to_pylist()
+    assert len({r["event_id"] for r in events}) == 2
+
+
+@pytest.mark.ray
+def test_ray_partitioned_clustering_equals_local(corpus: Path, tmp_path: Path, ray_cluster) -> None:  # type: ignore[no-untyped-def]
+    from storyline.batch.partitions import cluster_partitioned
+
+    out = tmp_path / "out"
+    run_shards(plan_shards([str(corpus)], shard_size=3), str(out), "lexical", engine="local", workers=0)
+    local = cluster_partitioned(str(out), days=1, workers=0, write=False)
+    remote = cluster_partitioned(str(out), days=1, engine="ray", workers=2, write=False)
+    assert local.partitions == remote.partitions >= 3
+    assert remote.assignments == local.assignments

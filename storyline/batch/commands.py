@@ -67,6 +67,8 @@ class _Bar:
 @click.option("--workers", type=click.IntRange(min=0), default=None, help="Processes (local) or Ray actors (default: CPUs; local 0 = in this process).")
 @click.option("--shard-size", type=click.IntRange(min=1), default=1000, show_default=True, help="Records (or files) per shard.")
 @click.option("--cluster", is_flag=True, help="Cluster the profiled corpus into events and stories (writes OUT/_events.parquet).")
+@click.option("--partition-days", type=click.FloatRange(min=0, min_open=True), default=None, metavar="DAYS",
+              help="With --cluster: cluster time partitions of DAYS days in parallel on the engine, then stitch them (bounded memory).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted batch in OUT: finished shards are skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def batch_command(
@@ -79,6 +81,7 @@ def batch_command(
     workers: int | None,
     shard_size: int,
     cluster: bool,
+    partition_days: float | None,
     resume: bool,
     as_json: bool,
 ) -> None:
@@ -147,9 +150,14 @@ def batch_command(
     }
     if cluster and db is None:
         from storyline.batch.corpus import cluster_corpus
+        from storyline.batch.partitions import cluster_partitioned
 
-        result = cluster_corpus(out)
+        if partition_days is not None:
+            result: Any = cluster_partitioned(out, days=partition_days, engine=engine, workers=workers, address=address)
+        else:
+            result = cluster_corpus(out)
         report["cluster"] = {"articles": result.articles, "events": result.events, "stories": result.stories,
+                             "partitions": getattr(result, "partitions", 1),
                              "seconds": round(result.seconds, 3), "cpu_seconds": round(result.cpu_seconds, 3)}
     if db is not None:
         report["store"] = _load_store(out, db, cluster)
