@@ -195,7 +195,47 @@ def e2e_part(args: argparse.Namespace) -> dict[str, Any]:
     if args.cluster_n:
         result["cluster"] = _cluster_subset(out_dir, args.cluster_n, tmp)
         print(json.dumps({"cluster": result["cluster"]}), flush=True)
+    if args.partition_days:
+        result["partitioned"] = _cluster_partitioned(out_dir, args.partition_days, tmp)
+        print(json.dumps({"partitioned": result["partitioned"]}), flush=True)
+        if args.cluster_n >= args.e2e_n:  # the same articles both ways: how far the stitched result is from the sequential one
+            from storyline.cluster.evaluate import bcubed
+
+            seq = json.loads((tmp / "sequential.json").read_text())
+            par = json.loads((tmp / "partitioned.json").read_text())
+            ids = sorted(seq)
+            p, r, f = bcubed([par[a] for a in ids], [seq[a] for a in ids])
+            result["partitioned"]["bcubed_vs_sequential"] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+            print(json.dumps({"bcubed_vs_sequential": result["partitioned"]["bcubed_vs_sequential"]}), flush=True)
     return result
+
+
+def _cluster_partitioned(out_dir: Path, days: float, tmp: Path) -> dict[str, Any]:
+    """``cluster_partitioned`` over the whole e2e output, 2 worker processes, in a child process tree."""
+    code = f"""
+import json, resource, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from storyline.batch.partitions import cluster_partitioned
+r = cluster_partitioned({str(out_dir)!r}, days={days}, workers=2, write=False)
+json.dump({{a: e for a, (e, _) in r.assignments.items()}}, open({str(tmp / "partitioned.json")!r}, "w"))
+print(json.dumps({{"n": r.articles, "partitions": r.partitions, "events": r.events, "stories": r.stories,
+                  "wall_s": round(r.seconds, 1), "cpu_s": round(r.cpu_seconds, 1),
+                  "cpu_ms_per_article": round(1000 * r.cpu_seconds / max(1, r.articles), 1),
+                  "peak_rss_driver_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                  "peak_rss_largest_worker_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}}))
+"""
+    load_before = os.getloadavg()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    mem = _TreeMemory(proc.pid)
+    stdout, stderr = proc.communicate()
+    mem.stop()
+    if proc.returncode != 0:
+        return {"error": stderr[-2000:]}
+    out = json.loads(stdout.strip().splitlines()[-1])
+    out["peak_rss_tree_mb"] = round(mem.peak_mb)
+    out["load_before"] = [round(x, 1) for x in load_before]
+    out["load_after"] = [round(x, 1) for x in os.getloadavg()]
+    return out
 
 
 def _cluster_subset(out_dir: Path, n: int, tmp: Path) -> dict[str, Any]:
@@ -215,6 +255,7 @@ for row in itertools.islice(iter_in_date_order({str(out_dir)!r}, ["article_id", 
     n += 1
 c._rescue_singletons()
 stories = linker.link_many(c)
+json.dump(dict(c.assignments_), open({str(tmp / "sequential.json")!r}, "w"))
 print(json.dumps({{"n": n, "events": len(c.events_), "stories": len(set(stories.values())),
                   "wall_s": round(time.perf_counter() - t0, 1), "cpu_s": round(time.process_time() - p0, 1),
                   "cpu_ms_per_article": round(1000 * (time.process_time() - p0) / max(1, n), 1),
@@ -240,6 +281,7 @@ def main() -> None:
     ap.add_argument("--e2e-engine", default="local", choices=["local", "ray"])
     ap.add_argument("--e2e-shard-size", type=int, default=2000)
     ap.add_argument("--cluster-n", type=int, default=10_000, help="articles of the e2e corpus clustered afterwards (0: none)")
+    ap.add_argument("--partition-days", type=float, default=0, help="also cluster the whole e2e corpus in time partitions of this many days, 2 processes (0: no)")
     args = ap.parse_args()
     result: dict[str, Any] = {"cpus": os.cpu_count(), "nice": os.nice(0)}
     if args.part in ("ray", "all"):
