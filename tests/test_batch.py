@@ -287,3 +287,30 @@ def test_ray_partitioned_clustering_equals_local(corpus: Path, tmp_path: Path, r
     remote = cluster_partitioned(str(out), days=1, engine="ray", workers=2, write=False)
     assert local.partitions == remote.partitions >= 3
     assert remote.assignments == local.assignments
+
+
+def test_killed_batch_resumes_without_redoing_finished_shards(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    lines = [json.dumps({"title": f"Report {i}", "text": f"Item {i}: the council met on day {i} and approved plan {i * 7}.", "date": "2023-01-02"}) for i in range(150)]
+    (tmp_path / "many.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    args = [str(tmp_path / "many.jsonl"), "--profiler", "lexical", "--workers", "0", "--shard-size", "1"]
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "storyline.cli", "batch", *args, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("_shard-*.json"))) < 10 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = {p.name: p.read_bytes() for p in out.glob("_shard-*.json")}
+    assert proc.returncode == -signal.SIGKILL and 10 <= len(before) < 150
+    code, stdout, stderr = _run([*args, "--out", str(out), "--resume"])
+    assert code == 0, stderr
+    assert f"({150 - len(before)} run now, {len(before)} skipped)" in stdout
+    assert {name: (out / name).read_bytes() for name in before} == before  # finished shards were not redone
+    assert not list(out.glob(".tmp-*"))  # what the killed run was writing was removed
+    _run([*args, "--out", str(tmp_path / "clean")])
+    assert _table(out) == _table(tmp_path / "clean")

@@ -93,7 +93,7 @@ def batch_command(
     """
     from storyline.batch.executors import import_ray, run_shards
     from storyline.batch.shards import plan_shards
-    from storyline.batch.work import done_shards, load_plan, plan_fingerprint, save_plan, shard_summaries
+    from storyline.batch.work import done_shards, load_plan, plan_fingerprint, remove_temporary, save_plan, shard_summaries
 
     if workers is None:
         workers = os.cpu_count() or 1
@@ -109,6 +109,8 @@ def batch_command(
             raise InputError(out, "holds a batch of other inputs, shard size or profiler; use the same ones to resume, or another --out")
         if previous is None:
             save_plan(out, list(inputs), shards, profiler, shard_size)
+        if previous is not None:
+            remove_temporary(out)  # what a killed run was writing: its shard has no marker, so it runs again
         finished = done_shards(out) if previous is not None else set()
         todo = [s for s in shards if s.shard_id not in finished]
     except ConfigError as exc:

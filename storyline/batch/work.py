@@ -177,6 +177,19 @@ def done_shards(out: str) -> set[int]:
     return done
 
 
+def remove_temporary(out: str) -> int:
+    """Delete the temporary files a killed run left in ``out`` (before resuming it); how many."""
+    from pyarrow import fs as pafs
+
+    fs, root = filesystem(out)
+    if fs.get_file_info(root).type != pafs.FileType.Directory:
+        return 0
+    stale = [i.path for i in fs.get_file_info(pafs.FileSelector(root)) if i.base_name.startswith(".tmp-")]
+    for path in stale:
+        fs.delete_file(path)
+    return len(stale)
+
+
 def run_shard(shard: Shard, profiler: Any, out: str) -> dict[str, Any]:
     """Read, profile, encode and write one shard; returns its summary (also written as its marker)."""
     import pyarrow as pa
