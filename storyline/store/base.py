@@ -20,6 +20,7 @@ Records returned by the read side are small frozen dataclasses with a
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,8 +45,10 @@ class StoreError(StorylineError):
 
 def _json(value: Any) -> Any:
     """Dataclass → dict, datetimes → ISO strings, tuples → lists (recursively)."""
+    if value is None or isinstance(value, (str, int, float)):  # the common leaves first
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _json(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
@@ -55,6 +58,11 @@ def _json(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+@functools.lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 class _Record:

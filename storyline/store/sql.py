@@ -901,11 +901,22 @@ class SQLStore:
         except ImportError:  # pragma: no cover - the clustering package without disagreements
             return ()
         rows = self._rows(
-            """SELECT a.article_id, a.outlet, p.data FROM articles a JOIN events e ON e.event_id = a.event_id
-               JOIN profiles p ON p.article_id = a.article_id WHERE e.story_id = ? ORDER BY a.seq LIMIT ?""",
+            """SELECT a.article_id, a.outlet FROM articles a JOIN events e ON e.event_id = a.event_id
+               WHERE e.story_id = ? ORDER BY a.seq LIMIT ?""",
             [story_id, limit],
         )
-        claims = [c for r in rows for c in claims_of(decode_profile(bytes(r[2]), vectors=False), source=r[1] or r[0])]
+        # a stored article's profile never changes: its claims are read once (a story that gains
+        # an article decodes that article's profile, not all of them again)
+        known: dict[str, list[Any]] = self.__dict__.setdefault("_claims_cache", {})
+        missing = [r for r in rows if r[0] not in known]
+        outlets = {r[0]: r[1] for r in missing}
+        for part in _chunks([r[0] for r in missing], 200):
+            marks = ", ".join("?" for _ in part)
+            for article_id, data in self._rows(f"SELECT article_id, data FROM profiles WHERE article_id IN ({marks})", part):
+                if len(known) >= 200_000:
+                    known.clear()
+                known[article_id] = claims_of(decode_profile(bytes(data), vectors=False), source=outlets[article_id] or article_id)
+        claims = [c for r in rows for c in known.get(r[0], ())]
         return tuple(d.to_json() for d in align_claims(claims))
 
     # -- read side: entities, graph, failures -------------------------------------------------
