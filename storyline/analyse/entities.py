@@ -296,13 +296,13 @@ class EntityExtractor:
                 if free(p.start, e):
                     out.append(Mention(p.text, "LOC", p.start, e, language, name_key(p.name, "en")))
                     taken.append((p.start, e))
+        if language in _BORROWED_MODEL_LANGS and spans:
+            spans = _filter_borrowed(text, spans, language)
         for s, e, label in spans:
             s, e = _trim(text, s, e)
             if label == "PER":
                 s = _skip_titles(text, s, e, language)
             if e - s < 2 or (language in ("zh", "ja") and e - s < 2):
-                continue
-            if language == "de" and label != "PER" and " " not in text[s:e] and _GERMAN_NOUN.search(text[s:e]):
                 continue
             if not free(s, e):
                 # a model span that strictly contains a gazetteer hit ("the Afghan Taliban") stays out
@@ -374,7 +374,76 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-_GERMAN_NOUN = re.compile(r"(?:ern|ung|ungen|heit|keit|schaft|chen|tion|tionen|ten|nen|ler|ter|isch|ische[nr]?)$")
+_BORROWED_MODEL_LANGS = _SPACY_EN_LANGS - {"en"}
+"""Languages read with the *English* spaCy model, whose spans need :func:`_filter_borrowed`."""
+
+_NAME_PARTICLES = frozenset({"von", "vom", "van", "zu", "de", "da", "di", "del", "della", "dos", "das", "du", "la", "le",
+                             "al", "el", "bin", "ibn", "ben", "ter", "ten", "i", "y", "e"})
+_AFTER_VON = frozenset({"der", "den", "dem"})  # von der Leyen, van den Berg
+_SPAN_TOKEN = re.compile(r"\S+")
+_EDGE_PUNCT = "\"'“”„«»‚‘’()[]{}.,;:!?-–—*"
+
+
+@functools.lru_cache(maxsize=16)
+def _language_stop_words(language: str) -> frozenset[str]:
+    """spaCy's stop words of one language, casefolded (read from its file, see places)."""
+    from storyline.analyse.places import _spacy_stop_words
+
+    return frozenset(_spacy_stop_words((language,)))
+
+
+def _filter_borrowed(text: str, spans: list[tuple[int, int, str]], language: str) -> list[tuple[int, int, str]]:
+    """Clean the English model's spans in another Latin-script language (de, it, pl, nl, pt).
+
+    The English model tags many common words there (German nouns are capitalised;
+    ``Verletzte`` ORG, ``Nachdem`` ORG, ``w związku`` PER). A span keeps its tokens
+    between the first and the last *strong* one (capitalised, not a stop word of the
+    language); inside, only name particles may be lowercase (von der Leyen), or the
+    span is dropped. A one-token span is kept when it is an acronym (SPD, AfD), when
+    it is a token of a kept longer span in the same text (Krings after Günter
+    Krings), when it is a LOC the gazetteer knows (Doha), or — outside German, whose
+    nouns are all capitalised — when it does not start a sentence.
+
+    >>> text = "Nachdem Günter Krings sprach, sagte Krings: Die Verletzte und die SPD."
+    >>> spans = [(text.find(w), text.find(w) + len(w), "PER") for w in ("Nachdem", "Günter Krings", "sagte Krings", "Die Verletzte", "SPD")]
+    >>> [text[s:e] for s, e, _ in _filter_borrowed(text, spans, "de")]
+    ['Günter Krings', 'Krings', 'SPD']
+    """
+    stop = _language_stop_words(language)
+
+    def strong(word: str) -> bool:
+        return word[:1].isupper() and word.casefold() not in stop
+
+    kept: list[tuple[int, int, str, list[str]]] = []
+    for s, e, label in spans:
+        tokens = [(m.start() + s, m.end() + s, m.group(0).strip(_EDGE_PUNCT)) for m in _SPAN_TOKEN.finditer(text[s:e])]
+        tokens = [t for t in tokens if t[2]]
+        while tokens and not strong(tokens[0][2]):
+            tokens.pop(0)
+        while tokens and not strong(tokens[-1][2]):
+            tokens.pop()
+        if not tokens:
+            continue
+        words = [w for _, _, w in tokens]
+        if any(not w[:1].isupper() and w.casefold() not in _NAME_PARTICLES
+               and not (w.casefold() in _AFTER_VON and i and words[i - 1].casefold() in ("von", "van"))
+               for i, w in enumerate(words)):
+            continue
+        kept.append((tokens[0][0], tokens[-1][1], label, words))
+    support = {w.casefold() for _, _, _, words in kept if len(words) > 1 for w in words}
+    out: list[tuple[int, int, str]] = []
+    for s, e, label, words in kept:
+        if len(words) == 1:
+            word = words[0]
+            acronym = sum(ch.isupper() for ch in word) >= 2
+            initial = s == 0 or _SENT_START.search(text[max(0, s - 3) : s]) is not None
+            if not (acronym or word.casefold() in support or (language != "de" and not initial and len(word) > 2)):
+                from storyline.analyse.places import lookup_place
+
+                if label != "LOC" or lookup_place(word, language) is None:
+                    continue
+        out.append((s, e, label))
+    return out
 
 
 def _skip_titles(text: str, s: int, e: int, language: str) -> int:
