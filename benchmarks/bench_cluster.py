@@ -156,6 +156,31 @@ def use_matrix(profiles: list[Profile]) -> np.ndarray:
     return np.stack([p.document_vector for p in profiles])
 
 
+def run_bertopic(docs: list[GoldDoc], profiles: list[Profile], level: str) -> dict[str, Any] | None:
+    """BERTopic on the same USE document vectors (UMAP 5-d + HDBSCAN, one setting for all files;
+    its outliers, topic -1, are one cluster each). None when ``bertopic`` is not importable: it is
+    not a dependency (it pulls sentence-transformers and numba) — install it, e.g.
+    ``pip install --no-deps --target DIR bertopic hdbscan umap-learn pynndescent numba llvmlite``
+    and put DIR on PYTHONPATH."""
+    try:
+        from bertopic import BERTopic
+        from hdbscan import HDBSCAN
+        from umap import UMAP
+    except ImportError:
+        return None
+    gold = [d.event if level == "event" else d.topic for d in docs]
+    t = time.perf_counter()
+    model = BERTopic(
+        embedding_model=None,
+        umap_model=UMAP(n_neighbors=5, n_components=5, min_dist=0.0, metric="cosine", random_state=0),
+        hdbscan_model=HDBSCAN(min_cluster_size=2, metric="euclidean", cluster_selection_method="leaf", prediction_data=False),
+        calculate_probabilities=False,
+    )
+    topics, _ = model.fit_transform([d.article.title + "\n" + d.article.text for d in docs], embeddings=use_matrix(profiles))
+    labels = [f"t{v}" if v >= 0 else f"o{i}" for i, v in enumerate(topics)]
+    return clustering_report(labels, gold, seconds=time.perf_counter() - t)
+
+
 TFIDF_THRESHOLD = 0.80  # cosine distance, average linkage; chosen by --sweep-baselines (best mean F1 over the files)
 USE_THRESHOLD = 0.30
 
@@ -359,6 +384,9 @@ if __name__ == "__main__":
         if args.baselines:
             row["tfidf_agglomerative"] = run_agglomerative(docs, tfidf_matrix(docs), level, TFIDF_THRESHOLD)
             row["use_agglomerative"] = run_agglomerative(docs, use_matrix(profiles), level, USE_THRESHOLD)
+            bertopic = run_bertopic(docs, profiles, level)
+            if bertopic is not None:
+                row["bertopic_use"] = bertopic
         results[name] = row
         cells = "  ".join(f"{k}: F1 {v['bcubed']['f1']:.3f} (P {v['bcubed']['precision']:.3f} R {v['bcubed']['recall']:.3f}, {v['clusters']}/{v['gold_clusters']})" for k, v in row.items() if k != "level")
         print(f"{name:13s} {level:5s} {cells}", flush=True)

@@ -480,6 +480,8 @@ class EventClusterer:
             (f["diagonal_score"] >= self.translation_threshold and f["aligned50_fraction"] >= 0.8 and f["sentence_ratio"] >= 0.6)
             # same sentence structure, even where the encoder is weak (cs, uk); numbers, when both give some, shared
             or (f.get("length_correlation", 0.0) >= 0.85 and (not f["digits_comparable"] or f["digit_score"] >= 0.08))
+            # similar sentence counts aligned in order with a mean similarity of 0.5 (ja-en, where the encoder is weaker)
+            or f.get("monotone_score", 0.0) >= 0.5
         ):
             return "translation"
         return None

@@ -376,14 +376,21 @@ def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) ->
     same_language = pa.language == pb.language and vocabulary is not None and vocabulary.n_docs >= 2
     lexical = vocabulary.lexical_score(a.words, b.words) if same_language and vocabulary is not None else 0.0
     lengths = length_correlation(pa, pb) if pa.language != pb.language else None
+    align_mean = float(row_best.mean() + col_best.mean()) / 2
+    monotone = 0.0
+    if pa.language != pb.language and min(sa, sb) >= 4 and min(sa, sb) / max(sa, sb) >= 0.75 and align_mean >= 0.45:
+        from storyline.similarity import monotone_alignment
+
+        monotone = monotone_alignment(sim[:60, :60], floor=0.35)[0]  # ordered alignment: translations keep the order
     return {
+        "monotone_score": monotone,
         "length_correlation": lengths if lengths is not None else 0.0,
         "lexical_score": lexical,
         "lexical_comparable": float(same_language),
         "lead_passage_score": _cos(pa.lead_vector, pb.lead_vector),
         "title_score": _cos(pa.title_vector, pb.title_vector),
         "document_score": _cos(_document_vector(pa), _document_vector(pb)),
-        "align_mean_score": float(row_best.mean() + col_best.mean()) / 2,
+        "align_mean_score": align_mean,
         "top5_pair_score": float(flat[: max(1, min(5, flat.size))].mean()),
         "diagonal_score": diag,
         "aligned50_fraction": float(((row_best > 0.5).mean() + (col_best > 0.5).mean()) / 2),
