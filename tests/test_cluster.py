@@ -178,3 +178,42 @@ def test_a_clusterer_pickled_by_an_older_version_still_learns(profiles):
     assert restored.rescue_threshold == EventClusterer().rescue_threshold
     assert restored.learn_one(profiles["a2"], source="wire") == model.event_of(profiles["a1"].article_id)
     assert restored.article_sources_ == {profiles["a2"].article_id: "wire"}
+
+
+def test_minhash_bands_find_near_duplicates_across_consolidation_and_pickle():
+    from storyline.analyse.profile import minhash_signature
+    from storyline.cluster.candidates import MinHashBands
+
+    bands = MinHashBands()
+    import random
+
+    words = "council budget river harbour school bridge election storm market railway hospital festival court police museum".split()
+    texts = [" ".join(random.Random(i).choice(words) + str(random.Random(i * 31 + k).randrange(99)) for k in range(25)) + " long" for i in range(400)]
+    for i, text in enumerate(texts):
+        bands.add(f"a{i}", minhash_signature(text))
+    assert bands._n_pending < 400 * 16  # some keys were merged into the sorted arrays
+    again = pickle.loads(pickle.dumps(bands))
+    for model in (bands, again):
+        found = model.query(minhash_signature(texts[123].replace("long", "lengthy")), min_jaccard=0.5)
+        assert found == ["a123"]
+        assert model.query(minhash_signature("Completely unrelated words about weather in the mountains today."), min_jaccard=0.5) == []
+    again.add("b", minhash_signature(texts[5]))
+    assert again.query(minhash_signature(texts[5]), min_jaccard=0.9) == ["a5", "b"]
+
+
+def test_events_keep_compact_representatives_with_the_same_scores(profiles):
+    import numpy as np
+
+    from storyline.cluster.features import Digest, Vocabulary, link_features
+
+    p, q = profiles["a1"], profiles["a1_es"]
+    full, compact = Digest(q), Digest(q).compact()
+    assert compact.profile.sentence_vectors.dtype == np.float16 and compact.profile.shingles.dtype == np.uint32
+    assert compact.profile.sentences == q.sentences and compact.profile.entities == q.entities
+    vocabulary = Vocabulary()
+    a, b = link_features(Digest(p), full, vocabulary), link_features(Digest(p), compact, vocabulary)
+    assert all(abs(a[k] - b[k]) < 0.01 for k in a), {k: (a[k], b[k]) for k in a if abs(a[k] - b[k]) >= 0.01}
+    model = EventClusterer()
+    model.learn_one(p)
+    (event,) = model.events_.values()
+    assert event.representatives[0].profile.lead_vector.dtype == np.float16
