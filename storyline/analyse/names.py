@@ -717,11 +717,12 @@ def name_similarity_below(a: str, la: str, b: str, lb: str, threshold: float) ->
 
     False means "maybe not below": call :func:`name_similarity`. The proof follows the
     rules of :func:`name_similarity` for names outside abjad scripts (those are never
-    filtered): a score of 0.8 or more needs equal romanisations or keys, or some pair of
-    key tokens (or the joined keys) whose similarity reaches 0.8 (0.9, 0.999 for the
-    joined forms); each token similarity is bounded above by a lower bound on the
-    weighted edit distance (half the letters one key has in excess of the other, as a
-    multiset: each costs at least 0.5 to delete or substitute).
+    filtered), rule by rule: names of as many tokens need every aligned token pair
+    similar enough for the weighted mean; a shorter name needs its tokens (its surname,
+    for one token) in the longer one, or the joined keys near-equal. Each token
+    similarity is bounded above through a lower bound on the weighted edit distance
+    (half the letters one key has in excess of the other, as a multiset: each costs
+    at least 0.5 to delete or substitute).
 
     >>> name_similarity_below("Polizei", "de", "Werkstatt", "de", 0.8)
     True
@@ -739,39 +740,51 @@ def name_similarity_below(a: str, la: str, b: str, lb: str, threshold: float) ->
     if ka == kb or "".join(ka) == "".join(kb):
         return False
     lift = 0.75 if script_of(a) != script_of(b) else 1.0
-    margin = 1e-3  # scores are rounded to three decimals
+    t = threshold - 1e-3  # scores are rounded to three decimals
 
     def sim_upper(x: str, y: str) -> float:
         return 1.0 - lift * (1.0 - _token_similarity_upper(x, y))
 
-    for x in ka:
-        for y in kb:
-            if sim_upper(x, y) >= 0.8 - margin:
-                return False
-    if len(ka) != len(kb):
-        if sim_upper("".join(ka), "".join(kb)) >= 0.9 - margin:
+    short, long_ = (ka, kb) if len(ka) <= len(kb) else (kb, ka)
+    if len(short) == len(long_):
+        # one token: the score is the token similarity; more: 0.7 · min + 0.3 · mean ≥ t needs every pair ≥ (t − 0.3) / 0.7
+        need = t if len(short) == 1 else (t - 0.3) / 0.7
+        return any(sim_upper(x, y) < need for x, y in zip(short, long_))
+    if len(short) == 1:
+        if t <= 0.82 and len(short[0]) >= 6 and sim_upper("".join(ka), "".join(kb)) >= 0.9 - 1e-3:
+            return False  # "same key (spacing)", 0.82
+        if sim_upper(short[0], long_[-1]) >= t / 0.95:  # "token subset" scores 0.95 · the surname's similarity
             return False
-        if 0.8 * sim_upper(" ".join(ka), " ".join(kb)) >= 0.8 - margin:
-            return False
-    return True
+    elif sim_upper(short[-1], long_[-1]) >= 0.7 - 1e-3 and all(
+        max(sim_upper(x, y) for y in long_) >= t / 0.95 for x in short
+    ):
+        return False  # surnames agree and every token of the shorter name is in the longer one
+    return 0.8 * sim_upper(" ".join(ka), " ".join(kb)) < t  # the fallback scores 0.8 · the whole key's similarity
 
 
 def _token_similarity_upper(a: str, b: str) -> float:
-    """An upper bound on ``_token_similarity(a, b)`` (plain keys, not skeletons)."""
-    if a == b or len(a) == 1 or len(b) == 1 or frozenset((a, b)) in _nickname_keys():
+    """An upper bound on ``_token_similarity(a, b)`` (plain keys, not skeletons).
+
+    A letter of the longer key that the other cannot pair with an equal letter costs
+    at least 0.5 (insertion, deletion, near substitution), and Jaro-Winkler is at most 1.
+    """
+    if a == b or len(a) == 1 or len(b) == 1 or (a in _nickname_tokens() and b in _nickname_tokens()):
         return _token_similarity(a, b)
     ca, cb = _letter_counts(a), _letter_counts(b)
-    excess_a = excess_b = 0
+    if len(cb) < len(ca):
+        ca, cb = cb, ca
+    common = 0
     for ch, n in ca.items():
-        m = cb.get(ch, 0)
-        if n > m:
-            excess_a += n - m
-    for ch, n in cb.items():
-        m = ca.get(ch, 0)
-        if n > m:
-            excess_b += n - m
-    d_low = 0.5 * max(excess_a, excess_b)
-    return 0.9 * max(0.0, 1.0 - d_low / max(len(a), len(b), 1)) + 0.1
+        m = cb.get(ch)
+        if m:
+            common += n if n < m else m
+    longest = len(a) if len(a) > len(b) else len(b)
+    return 0.9 * (1.0 - 0.5 * (longest - common) / longest) + 0.1
+
+
+@functools.lru_cache(maxsize=1)
+def _nickname_tokens() -> frozenset[str]:
+    return frozenset(k for pair in _nickname_keys() for k in pair)
 
 
 @functools.lru_cache(maxsize=65536)
