@@ -48,7 +48,7 @@ from storyline.analyse.names import (
     script_of,
     strip_titles,
 )
-from storyline.types import EntityMatch, Mention
+from storyline.types import EntityMatch, Mention, Place
 
 __all__ = ["EntityExtractor", "extract_entities", "group_mentions", "align_entities", "MAX_TEXT_CHARS", "ALIGN_THRESHOLD"]
 
@@ -120,6 +120,13 @@ def _cjk_lengths() -> dict[str, tuple[int, ...]]:
     return {ch: tuple(sorted(ls, reverse=True)) for ch, ls in out.items()}
 
 
+@functools.lru_cache(maxsize=1)
+def _latin_first_words() -> frozenset[str]:
+    """The first words of the Latin-script organisation aliases (casefolded, as keyed)."""
+    return frozenset(alias.split(" ")[0] for alias in _organisations()[0])
+
+
+_SPACE_RE = re.compile(r"\s")
 _GAZ_TOKEN_RE = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
 
@@ -140,12 +147,20 @@ def _gazetteer_orgs(text: str) -> list[Mention]:
             else:
                 i += 1
     tokens = [(m.start(), m.end()) for m in _GAZ_TOKEN_RE.finditer(text) if not _CJK_RE.search(m.group(0))]
+    first_words = _latin_first_words()
     i = 0
     while i < len(tokens):
+        # an alias of several words can only match where its first word does: the text up to
+        # the first space (computed once here instead of a lookup per length)
+        space = _SPACE_RE.search(text, tokens[i][0])
+        space_at = space.start() if space else len(text)
+        first_known = text[tokens[i][0] : space_at].casefold() in first_words
         for n in (5, 4, 3, 2, 1):
             if i + n > len(tokens):
                 continue
             start, end = tokens[i][0], tokens[i + n - 1][1]
+            if n > 1 and space_at < end and not first_known:
+                continue
             surface = text[start:end]
             org = latin.get(" ".join(surface.split()).casefold())
             if org is None and n == 1 and ("'" in surface or "’" in surface):
@@ -225,6 +240,21 @@ class EntityExtractor:
     max_chars: int = MAX_TEXT_CHARS
     use_models: bool = True
     _pipelines: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _place_scan: tuple[str, str, list[Any]] | None = field(default=None, init=False, repr=False)
+
+    def find_places(self, text: str, language: str, mentions: Sequence[Mention] = ()) -> list[Place]:
+        """:func:`~storyline.analyse.places.find_places`, reusing the gazetteer scan of the last text
+        read here (the profiler asks for the places of a segment that :meth:`extract` scanned already)."""
+        from storyline.analyse.places import MAX_TEXT_CHARS, find_places, scan_places
+
+        text = text[:MAX_TEXT_CHARS]
+        memo = self._place_scan
+        if memo is not None and memo[1] == language and memo[0] == text:
+            hits = memo[2]
+        else:
+            hits = scan_places(text, language)
+            self._place_scan = (text, language, hits)
+        return find_places(text, language, mentions, hits=hits)
 
     # -- model loading
     def _spacy(self, name: str) -> Any:
@@ -289,9 +319,7 @@ class EntityExtractor:
             out.append(Mention(m.text, m.label, m.start, m.end, language, m.key))
             taken.append((m.start, m.end))
         if language in ("zh", "ja") and self.use_models:
-            from storyline.analyse.places import find_places
-
-            for p in find_places(text, language):
+            for p in self.find_places(text, language):
                 e = p.start + len(p.text)
                 if free(p.start, e):
                     out.append(Mention(p.text, "LOC", p.start, e, language, name_key(p.name, "en")))
@@ -310,13 +338,13 @@ class EntityExtractor:
             out.append(_mention(text, s, e, label, language))
             taken.append((s, e))
         if fallback:
-            from storyline.analyse.places import _stopwords, find_places
+            from storyline.analyse.places import _stopwords
 
             for s, e in _title_spans(text, language):
                 if free(s, e):
                     out.append(_mention(text, s, e, "PER", language))
                     taken.append((s, e))
-            for p in find_places(text, language):
+            for p in self.find_places(text, language):
                 e = p.start + len(p.text)
                 if free(p.start, e):
                     out.append(Mention(p.text, "LOC", p.start, e, language, name_key(p.name, "en")))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 from typing import Iterator
 
@@ -48,11 +49,11 @@ def script_of(text: str) -> str:
     ('cyrillic', 'han', 'arabic', 'latin', 'none')
     """
     counts: dict[str, int] = {}
-    for ch in text:
+    for ch, n in Counter(text).items():  # distinct characters, in order of first occurrence
         if not ch.isalpha():
             continue
         script = _char_script(ch)
-        counts[script] = counts.get(script, 0) + 1
+        counts[script] = counts.get(script, 0) + n
     if not counts:
         return "none"
     if counts.get("kana", 0) >= 2 or (counts.get("kana", 0) and counts.get("han", 0)):

@@ -443,11 +443,24 @@ def _scan_tokens(text: str, language: str, index: PlaceIndex) -> list[tuple[int,
     return hits
 
 
-def find_places(text: str, language: str, mentions: Sequence[Mention] = ()) -> list[Place]:
+def scan_places(text: str, language: str) -> list[tuple[int, int, Any]]:
+    """The gazetteer hits in ``text`` (the first ~20k characters): ``(start, end, candidate)``,
+    the part of :func:`find_places` that reads the text (pass them back as ``hits``)."""
+    text = text[:MAX_TEXT_CHARS]
+    index = place_index()
+    hits = _scan_cjk(text, index) if _CJK_RE.search(text) else []
+    hits += _scan_tokens(text, language, index)
+    return hits
+
+
+def find_places(
+    text: str, language: str, mentions: Sequence[Mention] = (), *, hits: list[tuple[int, int, Any]] | None = None
+) -> list[Place]:
     """Places named in ``text``: gazetteer scan plus the LOC mentions of an NER pass.
 
     Places inside a PER mention are dropped; LOC mentions the scan missed are
     resolved with :func:`lookup_place`. Only the first ~20k characters are read.
+    ``hits`` is :func:`scan_places` of the same text and language, when the caller has it.
 
     >>> [(p.text, p.name, p.kind) for p in find_places("Генерал прилетел в Доху, столицу Катара.", "ru")]
     [('Доху', 'Doha', 'city'), ('Катара', 'Qatar', 'country')]
@@ -455,9 +468,8 @@ def find_places(text: str, language: str, mentions: Sequence[Mention] = ()) -> l
     []
     """
     text = text[:MAX_TEXT_CHARS]
-    index = place_index()
-    hits = _scan_cjk(text, index) if _CJK_RE.search(text) else []
-    hits += _scan_tokens(text, language, index)
+    if hits is None:
+        hits = scan_places(text, language)
     persons = [(m.start, m.end) for m in mentions if m.label == "PER"]
     places: list[Place] = []
     covered: list[tuple[int, int]] = []

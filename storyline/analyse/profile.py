@@ -16,13 +16,16 @@ from __future__ import annotations
 import functools
 import pickle
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 
 from storyline.analyse.embed import Encoder
 from storyline.analyse.language import detect_language, iter_sentence_spans, split_segments
 from storyline.types import Article, DateMention, Mention, NumberMention, Place, Profile, Segment
+
+if TYPE_CHECKING:
+    from storyline.analyse.entities import EntityExtractor
 
 MINHASH_PERMUTATIONS = 64
 
@@ -113,18 +116,19 @@ class Profiler:
         for article in articles:
             yield self.profile(article)
 
-    def _entities(self, seg: Segment) -> list[Mention]:
-        if not self.entities:
-            return []
+    def _extractor(self) -> EntityExtractor:
         from storyline.analyse.entities import EntityExtractor, default_extractor
 
         if self.entity_models:
-            extractor = default_extractor()
-        else:
-            if self._light_extractor is None:
-                self._light_extractor = EntityExtractor(use_models=False)
-            extractor = self._light_extractor
-        return [_shift(m, seg.start) for m in extractor.extract(seg.text, seg.language)]
+            return default_extractor()
+        if self._light_extractor is None:
+            self._light_extractor = EntityExtractor(use_models=False)
+        return self._light_extractor  # type: ignore[return-value]
+
+    def _entities(self, seg: Segment) -> list[Mention]:
+        if not self.entities:
+            return []
+        return [_shift(m, seg.start) for m in self._extractor().extract(seg.text, seg.language)]
 
     def _group(self, mentions: list[Mention]) -> tuple[tuple[int, ...], ...]:
         """Which mentions name the same entity (done once here, so comparisons don't redo it)."""
@@ -138,10 +142,9 @@ class Profiler:
     def _places(self, seg: Segment, mentions: list[Mention]) -> list[Place]:
         if not self.places:
             return []
-        from storyline.analyse.places import find_places
-
         local = [_shift(m, -seg.start) for m in mentions]
-        return [_shift_place(p, seg.start) for p in find_places(seg.text, seg.language, local)]
+        # through the extractor: it reuses the gazetteer scan its extract() made of this segment
+        return [_shift_place(p, seg.start) for p in self._extractor().find_places(seg.text, seg.language, local)]
 
     def _dates(self, seg: Segment, article: Article) -> list[DateMention]:
         if not self.dates or seg.start < 0:
@@ -218,7 +221,14 @@ def minhash_signature(text: str, *, k: int = 5, num_perm: int = MINHASH_PERMUTAT
         h ^= h >> np.uint64(31)
         h = np.unique(h >> np.uint64(32))
         for s in range(0, len(h), 4096):  # bounded memory for long texts
-            part = (h[s : s + 4096, None] * a + b) % _MERSENNE_61 & _LOW32
+            part = h[s : s + 4096, None] * a
+            part += b  # < 2^64: h and a are below 2^32
+            # part mod (2^61 − 1) without a division (in place): fold the top bits down, subtract once
+            top = part >> np.uint64(61)
+            part &= _MERSENNE_61
+            part += top
+            np.subtract(part, _MERSENNE_61, out=part, where=part >= _MERSENNE_61)
+            part &= _LOW32
             np.minimum(out, part.min(axis=0), out=out)
     return tuple(int(x) for x in out)
 
