@@ -6,6 +6,7 @@ temporary store first (or into ``--db`` when given), then serves it.
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
 import tempfile
@@ -104,6 +105,10 @@ def serve_command(db: str | None, host: str, port: int, demo: bool, api_key: str
     click.echo(f"writes: {'on (X-API-Key needed)' if settings.api_key else 'off (set STORYLINE_API_KEY or --api-key)'}")
     click.echo(f"serving on http://{shown}:{actual}/  (API docs at /docs; Ctrl-C stops)", nl=True)
     sys.stdout.flush()
+    # the restored clusterer is millions of long-lived objects (3M at 100k articles): a full
+    # collection walking them stops every request for ~2.5 s; frozen, the collector skips them
+    gc.collect()
+    gc.freeze()
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     try:
         server.run(sockets=[sock])
