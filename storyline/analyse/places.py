@@ -37,7 +37,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from storyline.types import Mention, Place
 
@@ -312,9 +312,20 @@ def _accept(cand: _Cand, surface: str) -> bool:
     return True
 
 
-def _variants(token_text: str, language: str) -> Iterable[tuple[str, str]]:
-    """(normalised key, table) pairs to try for a (multi-)token surface, best first."""
-    key = _norm(token_text)
+@functools.lru_cache(maxsize=65536)
+def _token_norm(s: str) -> str:
+    """:func:`_norm` of a word of the text (cached: the same words come back in every article)."""
+    return _norm(s)
+
+
+@functools.lru_cache(maxsize=65536)
+def _variants(token_text: str, language: str) -> tuple[tuple[str, str], ...]:
+    """(normalised key, table) pairs to try for a (multi-)token surface, best first (cached)."""
+    return tuple(_iter_variants(token_text, language))
+
+
+def _iter_variants(token_text: str, language: str) -> Iterator[tuple[str, str]]:
+    key = _token_norm(token_text)
     yield key, "names"
     if " " in key:
         return
@@ -395,7 +406,7 @@ def _scan_cjk(text: str, index: PlaceIndex) -> list[tuple[int, int, _Cand]]:
 
 def _scan_tokens(text: str, language: str, index: PlaceIndex) -> list[tuple[int, int, _Cand]]:
     tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN_RE.finditer(text)]
-    norms = [_norm(t) if not t.isascii() else t.lower() for _, _, t in tokens]
+    norms = [_token_norm(t) if not t.isascii() else t.lower() for _, _, t in tokens]
     hits: list[tuple[int, int, _Cand]] = []
     first_words = index.first_words
     i = 0
