@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from storyline.errors import InputError
+from storyline.ingest.files import parse_file_bytes
 from storyline.types import Article, RecordError
 
 RECORD_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -188,35 +189,6 @@ def plan_shards(inputs: Sequence[str], *, shard_size: int = 1000, exclude: str |
 # ------------------------------------------------------------------ reading
 
 
-def _parse_file(name: str, raw: bytes) -> Iterator[Article | RecordError]:
-    """The items of one non-Parquet file, read by :mod:`storyline.ingest` as ``storyline ingest`` reads it."""
-    from storyline.ingest import detect_format, iter_csv, iter_json, iter_jsonl, parse_feed, parse_html, parse_text
-    from storyline.ingest.decode import decode_bytes, sniff_binary
-    from storyline.ingest.files import FORMATS
-
-    fmt = detect_format(name, raw)
-    suffix = Path(name).suffix.lower()
-    try:
-        if fmt in ("text", "markdown"):
-            kind = sniff_binary(raw)
-            if kind and suffix not in FORMATS:
-                raise InputError(name, f"binary file, not text (looks like {kind}); unsupported file type {suffix or '(none)'}")
-            yield parse_text(decode_bytes(raw, name), f"file:{name}", markdown=fmt == "markdown")
-        elif fmt == "html":
-            yield parse_html(raw, f"file:{name}")
-        elif fmt == "feed":
-            yield from parse_feed(raw, name)
-        elif fmt == "json":
-            yield from iter_json(raw, name)
-        elif fmt == "jsonl":
-            yield from iter_jsonl(raw, name)
-        elif fmt == "csv":
-            yield from iter_csv(raw, name, delimiter="\t" if suffix == ".tsv" else None)
-    except InputError as exc:
-        source = exc.source if exc.source.startswith(("file:", "feed:")) else f"file:{name}"
-        yield RecordError.from_exc(source, "ingest", exc, raw=raw)
-
-
 def _iter_parquet(name: str, start: int, stop: int | None) -> Iterator[Article | RecordError]:
     """Rows ``[start, stop)`` of a Parquet file as articles (columns named as in JSON records)."""
     import pyarrow.parquet as pq
@@ -287,7 +259,7 @@ def read_shard(shard: Shard) -> Iterator[Article | RecordError]:
         if Path(name).suffix.lower() in (".jsonl", ".ndjson"):
             yield from _jsonl_slice(name, raw, shard.start, shard.stop)
             return
-        for i, item in enumerate(_parse_file(name, raw)):  # CSV: rows can span lines, so the file is parsed whole
+        for i, item in enumerate(parse_file_bytes(name, raw)):  # CSV: rows can span lines, so the file is parsed whole
             if i < shard.start:
                 continue
             if shard.stop is not None and i >= shard.stop:
@@ -300,4 +272,4 @@ def read_shard(shard: Shard) -> Iterator[Article | RecordError]:
         except InputError as exc:
             yield RecordError.from_exc(f"file:{name}", "ingest", exc)
             continue
-        yield from _parse_file(name, raw)
+        yield from parse_file_bytes(name, raw)

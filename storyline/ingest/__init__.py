@@ -13,7 +13,7 @@ from storyline.ingest.clean import clean_text
 from storyline.ingest.dates import parse_date
 from storyline.ingest.decode import decode_bytes
 from storyline.ingest.feeds import parse_feed
-from storyline.ingest.files import DEFAULT_MAX_BYTES, FORMATS, detect_format, iter_articles, parse_text, read_article
+from storyline.ingest.files import DEFAULT_MAX_BYTES, FORMATS, detect_format, iter_articles, parse_file_bytes, parse_text, read_article
 from storyline.ingest.html import html_to_text, parse_html
 from storyline.ingest.records import FieldMap, iter_csv, iter_json, iter_jsonl, iter_pairs, parse_record
 
@@ -32,6 +32,7 @@ __all__ = [
     "iter_pairs",
     "parse_date",
     "parse_feed",
+    "parse_file_bytes",
     "parse_html",
     "parse_record",
     "parse_text",

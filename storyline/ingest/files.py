@@ -229,18 +229,30 @@ def _read_one_file(path: Path, fields: FieldMap | None, max_bytes: int) -> Itera
     except InputError as exc:
         yield RecordError.from_exc(f"file:{path}", "ingest", exc)
         return
-    yield from _parse_file(path, raw, fields)
+    yield from parse_file_bytes(path, raw, fields)
 
 
-def _parse_file(path: Path, raw: bytes, fields: FieldMap | None) -> Iterator[Article | RecordError]:
-    where = str(path)
-    fmt = detect_format(path, raw)
+def parse_file_bytes(
+    name: str | os.PathLike[str], raw: bytes, fields: FieldMap | None = None
+) -> Iterator[Article | RecordError]:
+    """The articles of one file's bytes, read as ``storyline ingest`` reads that file; failures as values.
+
+    ``name`` (a path or an object-store URI) decides the format with the bytes and names the file in errors.
+
+    >>> [a.title for a in parse_file_bytes("note.md", b"# Quake in Kabul\\n\\nA strong quake hit Kabul.")]
+    ['Quake in Kabul']
+    >>> [e.reason[:11] for e in parse_file_bytes("x.txt", b"\\x89PNG\\r\\n\\x1a\\n" + bytes(64))]
+    ['binary file']
+    """
+    where = str(name)
+    suffix = Path(where).suffix.lower()
+    fmt = detect_format(where, raw)
     try:
         if fmt in ("text", "markdown"):
             kind = sniff_binary(raw)
-            if kind and Path(path).suffix.lower() not in FORMATS:
+            if kind and suffix not in FORMATS:
                 raise UnsupportedFormatError(
-                    where, f"binary file, not text (looks like {kind}); unsupported file type {path.suffix or '(none)'}"
+                    where, f"binary file, not text (looks like {kind}); unsupported file type {suffix or '(none)'}"
                 )
             yield parse_text(decode_bytes(raw, where), f"file:{where}", markdown=fmt == "markdown")
         elif fmt == "html":
@@ -252,7 +264,7 @@ def _parse_file(path: Path, raw: bytes, fields: FieldMap | None) -> Iterator[Art
         elif fmt == "jsonl":
             yield from iter_jsonl(raw, where, fields=fields)
         elif fmt == "csv":
-            yield from iter_csv(raw, where, fields=fields, delimiter="\t" if path.suffix.lower() == ".tsv" else None)
+            yield from iter_csv(raw, where, fields=fields, delimiter="\t" if suffix == ".tsv" else None)
     except InputError as exc:
         yield RecordError.from_exc(f"file:{where}" if not exc.source.startswith(("file:", "feed:")) else exc.source, "ingest", exc, raw=raw)
 
@@ -311,7 +323,7 @@ def read_article(
     """
     path = Path(path)
     raw = read_bytes(path, max_bytes=max_bytes)  # size and existence errors, raised as they are
-    items = list(_parse_file(path, raw, fields))
+    items = list(parse_file_bytes(path, raw, fields))
     articles = [x for x in items if isinstance(x, Article)]
     errors = [x for x in items if isinstance(x, RecordError)]
     if len(articles) == 1 and not errors:
