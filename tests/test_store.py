@@ -302,17 +302,23 @@ def test_export_import_round_trip(store, corpus, tmp_path):  # type: ignore[no-u
     try:
         got = import_jsonl(target, path)
         assert got["article"] == 5
-        assert target.counts() == store.counts()
-        for event_id in ("ev-doha", "ev-tokyo", "ev-talks"):
-            assert target.get_event(event_id).to_json() == store.get_event(event_id).to_json()  # type: ignore[union-attr]
-        assert target.get_story("st-afghan").to_json() == store.get_story("st-afghan").to_json()  # type: ignore[union-attr]
-        article_id = corpus["zh1"].article.article_id
-        assert target.get_article(article_id, profile=True).to_json() == store.get_article(article_id, profile=True).to_json()  # type: ignore[union-attr]
+        _assert_same_records(target, store, corpus)
         assert [a for a, _ in target.nearest(corpus["de1"].profile.lead_vector, k=1)] == [corpus["de1"].article.article_id]
         assert import_jsonl(target, path)["article"] == 0  # idempotent
         assert target.counts()["articles"] == 5
     finally:
         target.close()
+
+
+
+def _assert_same_records(target, store, corpus):  # type: ignore[no-untyped-def]
+    """``target`` (an import of ``store``'s export) holds the same counts, events, story and article with profile."""
+    assert target.counts() == store.counts()
+    for event_id in ("ev-doha", "ev-tokyo", "ev-talks"):
+        assert target.get_event(event_id).to_json() == store.get_event(event_id).to_json()
+    assert target.get_story("st-afghan").to_json() == store.get_story("st-afghan").to_json()
+    article_id = corpus["zh1"].article.article_id
+    assert target.get_article(article_id, profile=True).to_json() == store.get_article(article_id, profile=True).to_json()
 
 
 def test_import_rejects_a_file_that_is_not_an_export(tmp_path):  # type: ignore[no-untyped-def]
@@ -357,12 +363,7 @@ def test_parquet_export_holds_the_jsonl_records_and_round_trips(store, store_url
     try:
         got = import_export(target, tmp_path / "s.parquet")
         assert got["article"] == 5 and got["event"] == 3 and got["failure"] == 1
-        assert target.counts() == store.counts()
-        for event_id in ("ev-doha", "ev-tokyo", "ev-talks"):
-            assert target.get_event(event_id).to_json() == store.get_event(event_id).to_json()  # type: ignore[union-attr]
-        assert target.get_story("st-afghan").to_json() == store.get_story("st-afghan").to_json()  # type: ignore[union-attr]
-        article_id = corpus["zh1"].article.article_id
-        assert target.get_article(article_id, profile=True).to_json() == store.get_article(article_id, profile=True).to_json()  # type: ignore[union-attr]
+        _assert_same_records(target, store, corpus)
         assert [(f.source, f.reason) for f in target.failures()] == [("x.csv:4", "no text")]
         assert import_export(target, tmp_path / "s.parquet")["article"] == 0  # idempotent
         assert target.counts()["articles"] == 5
