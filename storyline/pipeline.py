@@ -365,7 +365,10 @@ class Pipeline:
     batch_size:
         Articles per store transaction.
     snapshot_every:
-        Articles between clusterer snapshots (also taken at the end of every ingest).
+        Articles between clusterer snapshots, at least; once the clusterer holds more than ten times
+        that many, a snapshot every tenth of what it holds. A snapshot's cost grows with the state,
+        so the growing interval keeps its cost per added article flat, and a restart replays at most
+        a tenth of the log. Also taken at the end of every ingest.
     clusterer, linker:
         Unfitted :class:`EventClusterer` / :class:`StoryLinker` to start from when the store has no snapshot.
     """
@@ -446,6 +449,10 @@ class Pipeline:
                 snapshot=(-1, self.snapshot_bytes()),
             )
         )
+
+    def snapshot_due(self) -> int:
+        """Articles between snapshots now (:func:`snapshot_interval` of what the clusterer holds)."""
+        return snapshot_interval(self.snapshot_every, len(self.clusterer.assignments_))
 
     def snapshot_bytes(self) -> bytes:
         return pickle.dumps((SNAPSHOT_VERSION, code_fingerprint(), self.clusterer, self.linker), protocol=pickle.HIGHEST_PROTOCOL)
@@ -533,7 +540,7 @@ class Pipeline:
         if not batch.articles and not batch.failures and not final:
             return
         self._since_snapshot += len(batch.articles)
-        if final or self._since_snapshot >= self.snapshot_every:
+        if final or self._since_snapshot >= self.snapshot_due():
             batch.snapshot = (-1, self.snapshot_bytes())
             self._since_snapshot = 0
         result = self.store.write(batch)
@@ -656,6 +663,18 @@ class Pipeline:
             for result in pool.imap(_profile_encoded, _bounded(articles, slots), chunksize=4):
                 slots.release()
                 yield result
+
+
+def snapshot_interval(every: int, held: int) -> int:
+    """Articles between two snapshots when the clusterer holds ``held``: ``every``, or a tenth of ``held``.
+
+    A snapshot costs time proportional to the state, so a fixed interval would make the cost per
+    added article grow with the store; a tenth keeps it flat and bounds a restart's replay.
+
+    >>> snapshot_interval(2000, 5_000), snapshot_interval(2000, 100_000)
+    (2000, 10000)
+    """
+    return max(every, held // 10)
 
 
 def _bounded(items: Iterator[Article], slots: Any) -> Iterator[Article]:
