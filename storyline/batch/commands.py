@@ -169,22 +169,15 @@ def batch_command(
 
 def _load_store(out: str, db: str, write_events: bool) -> dict[str, Any]:
     from storyline.batch.corpus import load_into_store, write_events as write_event_file
-    from storyline.store.base import StoreError, open_store
+    from storyline.store.commands import command_store
 
-    try:
-        store = open_store(db)
-    except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    try:
+    with command_store(db, must_exist=False) as store:
         ingest, pipe = load_into_store(out, store)
         if write_events:  # the store's own decisions, so the file and the store agree
             links = pipe.linker.assignments_ if hasattr(pipe.linker, "assignments_") else {}
             assignments = {a: (e, links.get(e, "")) for a, e in getattr(pipe.clusterer, "assignments_", {}).items()}
             write_event_file(out, assignments)
         counts = store.counts()
-    finally:
-        store.close()
     return {"db": db, "added": ingest.added, "duplicates": ingest.duplicates, "seconds": round(ingest.seconds, 3), "counts": counts}
 
 

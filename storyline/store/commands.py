@@ -54,7 +54,9 @@ def parse_since(value: str | None, *, now: datetime | None = None) -> datetime |
 
 
 @contextmanager
-def _store(db: str | None, *, must_exist: bool = True) -> Iterator[Any]:
+def command_store(db: str | None, *, must_exist: bool = True) -> Iterator[Any]:
+    """The store a command works on, closed afterwards; a store error ends the command with a one-line error
+    (exit code 2 when it cannot be opened, 3 when it fails during the command)."""
     from storyline.store.base import open_store
 
     url = db or default_db()
@@ -150,7 +152,7 @@ def ingest_command(paths: tuple[str, ...], db: str | None, profiler: str, worker
         click.echo(f"error: no such file or folder: {', '.join(missing)}", err=True)
         sys.exit(EXIT_USAGE)
     n_workers = default_workers() if workers is None else workers
-    with _store(db, must_exist=False) as store:
+    with command_store(db, must_exist=False) as store:
         try:
             pipe = Pipeline(store, profiler=profiler, workers=n_workers, batch_size=batch_size, snapshot_every=snapshot_every)
         except ConfigError as exc:
@@ -247,7 +249,7 @@ def filter_options(f: Any) -> Any:
 @json_option
 def events_command(db: str | None, as_json: bool, **kw: Any) -> None:
     """Events, most recently seen first: headline per language, sources, languages, first/last seen, counts."""
-    with _store(db) as store:
+    with command_store(db) as store:
         page = store.list_events(_filter(**kw))
     if as_json:
         _print_json(page.to_json())
@@ -267,7 +269,7 @@ def events_command(db: str | None, as_json: bool, **kw: Any) -> None:
 @json_option
 def event_command(event_id: str, db: str | None, as_json: bool) -> None:
     """One event with its articles (copies and translations marked)."""
-    with _store(db) as store:
+    with command_store(db) as store:
         event = store.get_event(event_id)
     if event is None:
         click.echo(f"error: no event {event_id}", err=True)
@@ -287,7 +289,7 @@ def event_command(event_id: str, db: str | None, as_json: bool) -> None:
 @json_option
 def stories_command(db: str | None, as_json: bool, **kw: Any) -> None:
     """Stories (events that belong together over time), most recently seen first."""
-    with _store(db) as store:
+    with command_store(db) as store:
         page = store.list_stories(_filter(**kw))
     if as_json:
         _print_json(page.to_json())
@@ -304,7 +306,7 @@ def stories_command(db: str | None, as_json: bool, **kw: Any) -> None:
 @json_option
 def story_command(story_id: str, db: str | None, as_json: bool) -> None:
     """One story: timeline, events, entities, places and disagreements."""
-    with _store(db) as store:
+    with command_store(db) as store:
         story = store.get_story(story_id)
     if story is None:
         click.echo(f"error: no story {story_id}", err=True)
@@ -339,7 +341,7 @@ def export_command(out: Path, fmt: str | None, db: str | None) -> None:
     """Write the whole store to a JSONL or Parquet file (articles with profiles, events, stories, links, failures)."""
     from storyline.store.transfer import export_store
 
-    with _store(db) as store, _progress(None, "exporting") as bar:
+    with command_store(db) as store, _progress(None, "exporting") as bar:
         counts = export_store(store, out, format=fmt, on_row=bar.advance)
     click.echo(", ".join(f"{n} {k}s" for k, n in counts.items()) or "empty store", err=True)
 
@@ -351,7 +353,7 @@ def import_command(path: Path, db: str | None) -> None:
     """Read a JSONL or Parquet export into the store (records already present are skipped)."""
     from storyline.store.transfer import import_export
 
-    with _store(db, must_exist=False) as store, _progress(None, "importing") as bar:
+    with command_store(db, must_exist=False) as store, _progress(None, "importing") as bar:
         try:
             counts = import_export(store, path, on_row=bar.advance)
         except InputError as exc:
