@@ -253,7 +253,7 @@ n = 0
 for row in itertools.islice(iter_in_date_order({str(out_dir)!r}, ["article_id", "published_at", "outlet", "profile"]), {n}):
     c.learn_one(decode_profile(row["profile"]), source=row["outlet"])
     n += 1
-c._rescue_singletons()
+c.rescue_singletons()
 stories = linker.link_many(c)
 json.dump(dict(c.assignments_), open({str(tmp / "sequential.json")!r}, "w"))
 print(json.dumps({{"n": n, "events": len(c.events_), "stories": len(set(stories.values())),

@@ -547,8 +547,7 @@ class Pipeline:
         if report is not None:
             report.added += len(result.added)
             report.events.update(a.event_id for a in batch.articles if a.event_id)
-        if result.duplicates:  # stored meanwhile by another writer: the in-memory state already has them
-            pass
+        # result.duplicates (stored meanwhile by another writer) need nothing: the in-memory state has them
 
     # -- batch ingest ----------------------------------------------------------------------
 
@@ -558,12 +557,16 @@ class Pipeline:
         *,
         on_progress: Callable[[int], None] | None = None,
         on_failure: Callable[[RecordError], None] | None = None,
+        encoded: Callable[[Article], bytes] | None = None,
     ) -> IngestReport:
         """Add a stream of articles (and reader errors): profiled in ``workers`` processes, clustered
-        and written here in batches. Articles already stored (by id or URL) are skipped."""
+        and written here in batches. Articles already stored (by id or URL) are skipped.
+
+        ``encoded``, when given, returns each article's profile already encoded (as a batch run
+        wrote it, :func:`storyline.store.codec.encode_profile`): nothing is profiled here."""
         with self._lock:
-            if self.workers <= 0 or self._profiler is not None:
-                return self._ingest(items, on_progress=on_progress, on_failure=on_failure)
+            if encoded is not None or self.workers <= 0 or self._profiler is not None:
+                return self._ingest(items, on_progress=on_progress, on_failure=on_failure, encoded=encoded)
             from threadpoolctl import threadpool_limits
 
             with threadpool_limits(limits=1):  # the writer shares the cores with the workers: no BLAS pool of its own
@@ -575,6 +578,7 @@ class Pipeline:
         *,
         on_progress: Callable[[int], None] | None,
         on_failure: Callable[[RecordError], None] | None,
+        encoded: Callable[[Article], bytes] | None = None,
     ) -> IngestReport:
         start = time.perf_counter()
         report = IngestReport(replayed=self.replayed)
@@ -588,7 +592,8 @@ class Pipeline:
 
         fresh = self._fresh(items, report, fail, on_progress)
         batch = WriteBatch()
-        for article, result in self._profiled(fresh):
+        profiled = ((a, encoded(a)) for a in fresh) if encoded is not None else self._profiled(fresh)
+        for article, result in profiled:
             if isinstance(result, RecordError):
                 fail(result)
             else:

@@ -112,7 +112,7 @@ def cluster_corpus(out: str, *, clusterer: Any = None, linker: Any = None, write
         clusterer.learn_one(profile, source=row["outlet"] or None)
         order.append(row["article_id"])
     if order:
-        clusterer._rescue_singletons()  # what cluster_many does after its pass (lone articles join their best event)
+        clusterer.rescue_singletons()  # what cluster_many does after its pass (lone articles join their best event)
         stories = linker.link_many(clusterer)
     else:
         stories = {}
@@ -149,23 +149,6 @@ def write_events(out: str, assignments: dict[str, tuple[str, str]]) -> None:
     _write_atomic(out, "_events.parquet", write)
 
 
-def _profiled_pipeline_class() -> type:
-    from storyline.pipeline import Pipeline
-
-    class ProfiledPipeline(Pipeline):  # type: ignore[misc, valid-type]
-        """A :class:`Pipeline` whose articles arrive already profiled (encoded bytes from the shards)."""
-
-        def __init__(self, store: Any, encoded: dict[str, bytes], **options: Any) -> None:
-            self._encoded = encoded
-            super().__init__(store, profiler="lexical", workers=0, **options)
-
-        def _profiled(self, articles: Iterator[Article]) -> Iterator[tuple[Article, bytes]]:
-            for article in articles:
-                yield article, self._encoded.pop(article.article_id)
-
-    return ProfiledPipeline
-
-
 def load_into_store(out: str, store: Any, *, batch_size: int = 256, snapshot_every: int = 5000, on_progress: Any = None) -> Any:
     """Add every profiled article of ``out`` to ``store`` in date order through the online pipeline
     (clustered as ``storyline ingest`` would, stored ones skipped); returns the pipeline's
@@ -181,5 +164,7 @@ def load_into_store(out: str, store: Any, *, batch_size: int = 256, snapshot_eve
                 encoded.pop(recent.popleft(), None)
             yield row_to_article(row)
 
-    pipe = _profiled_pipeline_class()(store, encoded, batch_size=batch_size, snapshot_every=snapshot_every)
-    return pipe.ingest(items(), on_progress=on_progress), pipe
+    from storyline.pipeline import Pipeline
+
+    pipe = Pipeline(store, profiler="lexical", workers=0, batch_size=batch_size, snapshot_every=snapshot_every)  # profiles nothing
+    return pipe.ingest(items(), on_progress=on_progress, encoded=lambda a: encoded.pop(a.article_id)), pipe

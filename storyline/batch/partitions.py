@@ -121,7 +121,7 @@ def cluster_partition(out: str, part: Partition, params: dict[str, Any] | None =
         if row["core"]:
             profiles[row["article_id"]] = (profile, row["outlet"])
     if rows:
-        clusterer._rescue_singletons()  # as cluster_many does after its pass
+        clusterer.rescue_singletons()  # as cluster_many does after its pass
     core = {a: clusterer.assignments_[a] for a in profiles}
     context = {r["article_id"]: clusterer.assignments_[r["article_id"]] for r in rows if not r["core"]}
     events: dict[str, EventState] = {}

@@ -393,12 +393,13 @@ class EventClusterer:
         Returns one event id per profile, in input order."""
         for profile in profiles:
             self.learn_one(profile)
-        self._rescue_singletons()
+        self.rescue_singletons()
         return [self.assignments_[p.article_id] for p in profiles]
 
-    def _rescue_singletons(self) -> None:
-        """Batch only: an event of one article joins its best candidate event if that scores at
-        least ``rescue_threshold`` (merges recorded in ``merges_``)."""
+    def rescue_singletons(self) -> None:
+        """The end of a batch pass: an event of one article joins its best candidate event if that
+        scores at least ``rescue_threshold`` (merges recorded in ``merges_``). :meth:`cluster_many`
+        calls it; a caller streaming a corpus through :meth:`learn_one` calls it once at the end."""
         if self.rescue_threshold >= 1.0:
             return
         for event_id in [e for e, ev in self.events_.items() if ev.n_articles == 1]:
