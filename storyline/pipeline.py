@@ -411,11 +411,12 @@ class Pipeline:
         re-synced with what the current code decides.
         """
         start = time.perf_counter()
-        snap = self.store.load_snapshot()
+        snap = self.store.open_snapshot()
         after, stale = 0, False
         if snap is not None:
             try:
-                version, fingerprint, clusterer, linker = pickle.loads(snap[1])
+                with snap[1] as f:  # unpickled from the stored parts as they are read: never the whole snapshot in memory
+                    version, fingerprint, clusterer, linker = _load_state(f)
             except Exception as exc:  # noqa: BLE001 - any unreadable snapshot means: rebuild from the log
                 _log.warning("%s: snapshot at article %s does not load (%s); rebuilding from the stored articles", self.store, snap[0], exc)
                 version, fingerprint = None, None
@@ -446,7 +447,7 @@ class Pipeline:
                 stories={e: linker.assignments_[e] for e in c.events_ if e in linker.assignments_},
                 event_days={e: (_day(ev.first_day), _day(ev.last_day)) for e, ev in c.events_.items()},
                 copies=list(c.copies_.edges),
-                snapshot=(-1, self.snapshot_bytes()),
+                snapshot=(-1, self.write_snapshot),
             )
         )
 
@@ -455,11 +456,17 @@ class Pipeline:
         return snapshot_interval(self.snapshot_every, len(self.clusterer.assignments_))
 
     def snapshot_bytes(self) -> bytes:
+        """The clusterer and linker state as one pickle (what :meth:`write_snapshot` streams)."""
         return pickle.dumps((SNAPSHOT_VERSION, code_fingerprint(), self.clusterer, self.linker), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def write_snapshot(self, file: Any) -> None:
+        """Pickle the clusterer and linker state into ``file`` as it goes (the store passes a file
+        that flushes a stored part every few MB, so the whole pickle is never held in memory)."""
+        pickle.dump((SNAPSHOT_VERSION, code_fingerprint(), self.clusterer, self.linker), file, protocol=pickle.HIGHEST_PROTOCOL)
 
     def snapshot(self) -> None:
         """Write a snapshot now (as of the last stored article)."""
-        self.store.write(WriteBatch(snapshot=(-1, self.snapshot_bytes())))
+        self.store.write(WriteBatch(snapshot=(-1, self.write_snapshot)))
         self._since_snapshot = 0
 
     # -- clustering one profile ------------------------------------------------------
@@ -541,7 +548,7 @@ class Pipeline:
             return
         self._since_snapshot += len(batch.articles)
         if final or self._since_snapshot >= self.snapshot_due():
-            batch.snapshot = (-1, self.snapshot_bytes())
+            batch.snapshot = (-1, self.write_snapshot)
             self._since_snapshot = 0
         result = self.store.write(batch)
         if report is not None:
@@ -668,6 +675,20 @@ class Pipeline:
             for result in pool.imap(_profile_encoded, _bounded(articles, slots), chunksize=4):
                 slots.release()
                 yield result
+
+
+def _load_state(file: Any) -> Any:
+    """Unpickle a snapshot from ``file`` with the cyclic garbage collector paused (it would
+    otherwise scan the growing heap again and again while millions of objects are created)."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.load(file)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def snapshot_interval(every: int, held: int) -> int:

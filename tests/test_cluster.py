@@ -217,3 +217,122 @@ def test_events_keep_compact_representatives_with_the_same_scores(profiles):
     model.learn_one(p)
     (event,) = model.events_.values()
     assert event.representatives[0].profile.lead_vector.dtype == np.float16
+
+
+def _words(topic: int, k: int) -> str:
+    """Twelve random words: the same for one topic's articles but the last two, no shared shingles across topics."""
+    import random
+
+    rnd, own = random.Random(topic), random.Random(topic * 1000 + k + 1)
+    word = lambda r: "".join(r.choice("bcdfghjklmnpqrstvwxz") + r.choice("aeiou") for _ in range(4))  # noqa: E731
+    return " ".join([word(rnd) for _ in range(10)] + [word(own) for _ in range(2)])
+
+
+def _topic_stream(n_topics: int = 24, per_topic: int = 3, spacing: int = 3) -> list:
+    """Date-ordered toy articles: topic ``t`` has its own direction and names and runs for two days from day ``spacing * t``."""
+    from datetime import date, timedelta
+
+    from storyline.cluster.testing import toy_profile
+
+    out = []
+    for t in range(n_topics):
+        direction = [0.0] * 64
+        direction[t % 64] = 1.0
+        for k in range(per_topic):
+            day = date(2024, 1, 1) + timedelta(days=spacing * t + k % 2)
+            words = _words(t, k)
+            out.append(toy_profile(f"t{t:02d}a{k}", direction, f"Topic {t} report {k}", names=f"Place{t} Person{t}",
+                                   text=f"Topic {t} report {k}. Place{t} and Person{t} said {words}.", day=day.isoformat()))
+    return out
+
+
+def test_retiring_old_events_changes_no_decision_on_a_dated_stream():
+    stream = _topic_stream()
+    keep_all = EventClusterer(window_days=5, retire_after=10**6, retire_margin_days=2)
+    retiring = keep_all.clone(retire_after=1)
+    a = [keep_all.learn_one(p) for p in stream]
+    b = [retiring.learn_one(p) for p in stream]
+    assert a == b and len(set(a)) == 24  # one event per topic either way
+    assert keep_all.n_live_ == 24 and retiring.n_live_ < 5
+    old = retiring.events_[b[0]]
+    assert old.retired and old.representatives == [] and old.name_df == {}
+    assert retiring.summary(b[0]) == keep_all.summary(a[0])  # still readable: counts, days, members
+    assert retiring.event_of(stream[0].article_id) == b[0]
+    assert len(retiring._bands) < len(keep_all._bands) and len(retiring._index) == retiring.n_live_
+    assert len(pickle.dumps(retiring)) < len(pickle.dumps(keep_all)) / 2
+    # stories link retired events by the names they kept: the same stories as without retirement
+    assert StoryLinker().link_many(retiring) == StoryLinker().link_many(keep_all)
+
+
+def test_a_late_article_joins_only_a_live_event_or_opens_one():
+    stream = _topic_stream()
+    model = EventClusterer(window_days=5, retire_after=1, retire_margin_days=2)
+    events = [model.learn_one(p) for p in stream]
+    from storyline.cluster.testing import toy_profile
+
+    late_old = toy_profile("late0", [1.0] + [0.0] * 63, "Topic 0 report late", names="Place0 Person0",
+                           text=f"Topic 0 report late. Place0 and Person0 said {_words(0, 9)}.",
+                           day="2024-01-02")  # topic 0's day, retired long ago
+    assert model.predict_one(late_old) is None  # it would have joined topic 0's event: retired, so a new event
+    assert model.learn_one(late_old) not in events
+    recent = stream[-1]
+    late_recent = toy_profile("late23", [0.0] * 23 + [1.0] + [0.0] * 40, "Topic 23 report late", names="Place23 Person23",
+                              text=f"Topic 23 report late. Place23 and Person23 said {_words(23, 9)}.",
+                              day="2024-03-10")  # two days before the newest: within the margin
+    assert model.learn_one(late_recent) == model.event_of(recent.article_id)
+
+
+def test_a_pickled_clusterer_with_retired_events_continues_like_the_original():
+    stream = _topic_stream()
+    model = EventClusterer(window_days=5, retire_after=2, retire_margin_days=2)
+    for p in stream[:40]:
+        model.learn_one(p)
+    again = pickle.loads(pickle.dumps(model))
+    assert [again.learn_one(p) for p in stream[40:]] == [model.learn_one(p) for p in stream[40:]]
+    assert again.n_live_ == model.n_live_
+
+
+def test_minhash_bands_forget_removed_items_and_compact():
+    import numpy as np
+
+    from storyline.cluster.candidates import MinHashBands
+
+    rng = np.random.default_rng(0)
+    signatures = rng.integers(0, 2**32, size=(3000, 64), dtype=np.uint64).astype(np.uint32)
+    bands = MinHashBands()
+    for i, sig in enumerate(signatures):
+        bands.add(f"a{i}", sig)
+    bands.remove(f"a{i}" for i in range(0, 2500))  # more dead than live: compacted
+    assert len(bands) == 500 and len(bands._items) == 500 and len(bands._signatures) == 500
+    again = pickle.loads(pickle.dumps(bands))
+    for model in (bands, again):
+        assert model.query(signatures[10]) == []
+        assert model.query(signatures[2600], min_jaccard=0.9) == ["a2600"]
+    bands.remove(["a2600"])
+    assert bands.query(signatures[2600]) == [] and len(bands) == 499
+    bands.add("b", signatures[2700])
+    assert bands.query(signatures[2700], min_jaccard=0.9) == ["a2700", "b"]
+
+
+def test_centroid_index_drops_or_rebuilds_its_ann_as_events_retire():
+    import numpy as np
+
+    from storyline.cluster.candidates import CentroidIndex
+
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(60, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = CentroidIndex(dim=16, ann_after=20)
+    for slot, v in enumerate(vectors):
+        index.upsert(slot, v, day=slot)
+    assert index._ann is not None
+    for slot in range(31):
+        index.remove(slot)  # more deleted than live: rebuilt over the live ones
+    assert index._ann is not None and index._ann.get_current_count() == 29
+    found = index.query(vectors[40], k=1, day=40, window=100)
+    assert found[0][0] == 40
+    for slot in range(31, 52):
+        index.remove(slot)  # fewer live than ann_after / 2: brute force again
+    assert index._ann is None and len(index) == 8
+    assert [s for s, _ in index.query(vectors[55], k=3, day=55, window=100)][0] == 55
+    assert all(s >= 52 for s, _ in index.query(vectors[10], k=8, day=10, window=100))

@@ -185,3 +185,26 @@ def test_profiling_workers_run_one_thread_each_and_cluster_as_in_process(tmp_pat
     finally:
         a.close()
         b.close()
+
+
+def test_a_long_stream_retires_old_events_and_restarts_from_a_streamed_snapshot(tmp_path):  # type: ignore[no-untyped-def]
+    store = open_store(tmp_path / "r.db")
+    store.snapshot_part_bytes = 8192  # many parts: the snapshot is streamed into them and read back from them
+    arts = [Article.from_text(a.title, a.text, source=a.source, published_at=T0 + timedelta(days=i), url=a.url, meta=a.meta)
+            for i, a in enumerate(stream(120, seed=3))]  # one article a day for four months
+    clusterer = EventClusterer(window_days=5, retire_after=4, retire_margin_days=5)
+    pipe = Pipeline(store, profiler="lexical", batch_size=16, snapshot_every=50, clusterer=clusterer)
+    pipe.ingest(arts[:100])
+    c = pipe.clusterer
+    retired = [e for e, ev in c.events_.items() if ev.retired]
+    assert retired and c.n_live_ < len(c.events_) and all(not c.events_[e].representatives for e in retired)
+    assert store._rows("SELECT COUNT(*) FROM snapshots")[0][0] > 1
+    for event_id in retired[:5]:  # the store still shows retired events as they were
+        stored = store.get_event(event_id)
+        assert stored is not None and stored.n_articles == c.summary(event_id)["n_articles"]
+    resumed = Pipeline(store, profiler="lexical", batch_size=16)
+    assert resumed.replayed == 0 and resumed.clusterer.n_live_ == c.n_live_
+    assert resumed.clusterer.assignments_ == c.assignments_ and resumed.linker.assignments_ == pipe.linker.assignments_
+    profiles = [LexicalProfiler().profile(a) for a in arts[100:]]
+    assert [resumed.clusterer.learn_one(p) for p in profiles] == [c.learn_one(p) for p in profiles]
+    store.close()

@@ -226,6 +226,7 @@ def test_failures_snapshot_and_nearest(store, corpus):  # type: ignore[no-untype
     store.snapshot_part_bytes = 4  # big snapshots are stored in parts (SQLite values stop at 1 GB)
     store.save_snapshot(5, b"0123456789")
     assert store.load_snapshot() == (5, b"0123456789")
+    assert store._rows("SELECT COUNT(*) FROM snapshots")[0][0] == 3
     near = store.nearest(corpus["de1"].profile.lead_vector, k=2)
     assert {a for a, _ in near} == {corpus["de1"].article.article_id, corpus["en2"].article.article_id}
     assert near[0][1] > 0.99
@@ -416,3 +417,28 @@ def test_counts_follow_another_writer(store, store_url):  # type: ignore[no-unty
         assert store.counts()["articles"] == 1 and store.counts()["events"] == 1 and store.counts()["failures"] == 1
     finally:
         other.close()
+
+
+def test_a_snapshot_is_pickled_into_parts_and_read_back_streaming(store):  # type: ignore[no-untyped-def]
+    import pickle
+
+    import numpy as np
+
+    state = {"vectors": np.arange(5000, dtype=np.float32).reshape(50, 100), "ids": [f"a{i}" for i in range(3000)]}
+    store.snapshot_part_bytes = 4096
+    written: list[int] = []
+
+    def write(file):  # type: ignore[no-untyped-def]
+        pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
+        written.append(file.bytes_written)
+
+    store.write(WriteBatch(snapshot=(7, write)))
+    n_parts = store._rows("SELECT COUNT(*) FROM snapshots")[0][0]
+    assert n_parts == -(-written[0] // 4096) > 10  # streamed: parts of the given size, the last one shorter
+    seq, file = store.open_snapshot()
+    with file:
+        again = pickle.load(file)
+    assert seq == 7 and again["ids"] == state["ids"] and np.array_equal(again["vectors"], state["vectors"])
+    assert store.load_snapshot() == (7, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    store.save_snapshot(8, lambda file: None)  # nothing written: one empty part, still a snapshot
+    assert store.load_snapshot() == (8, b"")

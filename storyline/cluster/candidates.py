@@ -40,6 +40,7 @@ class CentroidIndex:
         self._last = np.zeros(0, dtype=np.float64)
         self._alive = np.zeros(0, dtype=bool)
         self._ann = None  # hnswlib.Index once large
+        self._ann_deleted = 0  # entries marked deleted in it
 
     def __len__(self) -> int:
         return int(self._alive.sum())
@@ -63,9 +64,25 @@ class CentroidIndex:
             self._ann_add([slot])
 
     def remove(self, slot: int) -> None:
-        """Forget event ``slot`` (after it was merged into another)."""
+        """Forget event ``slot`` (merged into another, or retired).
+
+        The HNSW index only marks it deleted; once the live events fall below half of
+        ``ann_after`` the index is dropped (brute force again), and once more entries are
+        deleted than live it is rebuilt, so a long stream that retires old events keeps
+        the search as cheap as its live set.
+        """
+        if slot >= len(self._alive) or not self._alive[slot]:
+            return
         self._alive[slot] = False
-        if self._ann is not None:
+        if self._ann is None:
+            return
+        self._ann_deleted += 1
+        live = len(self)
+        if live < self.ann_after // 2:
+            self._ann, self._ann_deleted = None, 0
+        elif self._ann_deleted > live:
+            self._build_ann()
+        else:
             try:
                 self._ann.mark_deleted(slot)
             except RuntimeError:  # already deleted
@@ -98,14 +115,15 @@ class CentroidIndex:
         import hnswlib
 
         self._ann = hnswlib.Index(space="ip", dim=self.dim)
-        self._ann.init_index(max_elements=max(1024, 2 * len(self._vectors)), ef_construction=100, M=16, random_seed=1)
+        self._ann.init_index(max_elements=max(1024, 2 * len(self)), ef_construction=100, M=16, random_seed=1)
+        self._ann_deleted = 0
         self._ann.set_num_threads(1)
         self._ann_add(np.flatnonzero(self._alive).tolist())
 
     def _ann_add(self, slots: Iterable[int]) -> None:
         assert self._ann is not None
         slots = list(slots)
-        need = max(slots) + 1 if slots else 0
+        need = self._ann.get_current_count() + len(slots)  # labels are slots; capacity counts entries
         if need > self._ann.get_max_elements():
             self._ann.resize_index(max(need, 2 * self._ann.get_max_elements()))
         self._ann.add_items(self._vectors[slots], np.asarray(slots, dtype=np.int64))
@@ -145,9 +163,44 @@ class MinHashBands:
         self._owners = np.zeros(0, dtype=np.int32)  # ... and the item (row) of each
         self._pending: dict[int, list[int]] = {}
         self._n_pending = 0
+        self._row_of: dict[str, int] = {}  # item -> its row, for the live items
+        self._dead = np.zeros(0, dtype=bool)  # rows removed, until the next compaction
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._row_of)
+
+    def remove(self, items: Iterable[str]) -> None:
+        """Forget ``items`` (articles of retired events): they are never returned again, and
+        their rows are dropped once more rows are dead than live.
+
+        >>> from storyline.analyse.profile import minhash_signature
+        >>> bands = MinHashBands()
+        >>> sig = minhash_signature("The quick brown fox jumps over the lazy dog near the bank of the river.")
+        >>> bands.add("a", sig); bands.add("b", sig)
+        >>> bands.remove(["a"]); bands.query(sig), len(bands)
+        (['b'], 1)
+        """
+        for item in items:
+            row = self._row_of.pop(item, None)
+            if row is not None:
+                self._dead[row] = True
+        n_dead = len(self._items) - len(self._row_of)
+        if n_dead > max(1024, len(self._row_of)):
+            self._compact()
+
+    def _compact(self) -> None:
+        """Drop the dead rows: signatures, items and band keys of live items only, renumbered in order."""
+        self._consolidate()
+        n = len(self._items)
+        live = np.flatnonzero(~self._dead[:n])
+        new_row = np.full(n, -1, dtype=np.int64)
+        new_row[live] = np.arange(len(live))
+        keep = ~self._dead[self._owners]
+        self._keys, self._owners = self._keys[keep], new_row[self._owners[keep]].astype(np.int32)
+        self._signatures = self._signatures[live].copy()
+        self._items = [self._items[r] for r in live.tolist()]
+        self._row_of = {item: i for i, item in enumerate(self._items)}
+        self._dead = np.zeros(len(self._signatures), dtype=bool)
 
     def _band_keys(self, signature: Sequence[int] | np.ndarray) -> np.ndarray:
         """One 64-bit key per band (the band's number and its rows, hashed with wrap-around arithmetic)."""
@@ -172,8 +225,11 @@ class MinHashBands:
             grown = np.zeros((max(64, 2 * len(self._signatures)), len(sig)), dtype=np.uint32)
             grown[:row] = self._signatures[:row]
             self._signatures = grown
+        if row >= len(self._dead):
+            self._dead = _resize(self._dead, (len(self._signatures),), False)
         self._signatures[row] = sig
         self._items.append(item)
+        self._row_of[item] = row
         for key in self._band_keys(sig).tolist():
             self._pending.setdefault(key, []).append(row)
             self._n_pending += 1
@@ -209,6 +265,7 @@ class MinHashBands:
         if not found:
             return []
         rows = np.fromiter(sorted(found), dtype=np.int64, count=len(found))
+        rows = rows[~self._dead[rows]]
         if min_jaccard > 0:
             same = (self._signatures[rows] == np.asarray(signature, dtype=np.uint32)).mean(axis=1)
             rows = rows[same >= min_jaccard]
@@ -218,4 +275,10 @@ class MinHashBands:
         self._consolidate()
         state = dict(self.__dict__)
         state["_signatures"] = self._signatures[: len(self._items)].copy()
+        state["_dead"] = self._dead[: len(self._items)].copy()
+        del state["_row_of"]  # rebuilt on load
         return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._row_of = {item: r for r, item in enumerate(self._items) if not self._dead[r]}

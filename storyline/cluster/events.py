@@ -70,6 +70,32 @@ class EventState:
     headline: str = ""
     name_df: dict[int, dict[str, int]] = field(default_factory=dict)  # script -> name -> members naming it
     script_counts: dict[int, int] = field(default_factory=dict)
+    retired: bool = False  # out of the live window: light summary only (see :meth:`retire`)
+    top_names: tuple[str, ...] | None = None  # set on retirement: the names story linking reads
+
+    def retire(self) -> None:
+        """Keep only the light summary: members, counts, days, headline, the centroid (float16)
+        and the names story linking reads (:func:`storyline.cluster.stories._event_names`);
+        drop the representatives and the name tables. A retired event is no candidate any more.
+
+        >>> from storyline.cluster.testing import toy_profile
+        >>> from storyline.cluster.features import Digest
+        >>> ev = EventState("e1", 0)
+        >>> ev.add(Digest(toy_profile("a", [1, 0], "Quake in Kabul", names="Kabul")), representatives=6)
+        >>> ev.retire()
+        >>> ev.retired, ev.representatives, ev.top_names, ev.members, ev.centroid.dtype
+        (True, [], ('kabul',), ['a'], dtype('float32'))
+        """
+        from storyline.cluster.stories import _event_names
+
+        names = _event_names(self)
+        self.top_names = tuple(sorted(names))
+        if self.vector_sum is not None:
+            self.vector_sum = self.centroid.astype(np.float16)
+        self.representatives = []
+        self.name_df = {}
+        self.script_counts = {}
+        self.retired = True
 
     def add(self, digest: Digest, *, representatives: int, source: str | None = None) -> None:
         """Add one member (the clusterer calls this; also used to build events from gold labels)."""
@@ -140,8 +166,9 @@ class EventState:
     @property
     def centroid(self) -> np.ndarray:
         assert self.vector_sum is not None
-        norm = float(np.linalg.norm(self.vector_sum))
-        return self.vector_sum / norm if norm > 0 else self.vector_sum
+        v = np.asarray(self.vector_sum, dtype=np.float32)
+        norm = float(np.linalg.norm(v))
+        return v / norm if norm > 0 else v
 
 
 def segment_translation(profile: Profile, threshold: float = 0.6) -> tuple[str, str, float] | None:
@@ -250,6 +277,16 @@ class EventClusterer:
         candidate event if it scores at least this (1.0: never). Low, because a lone article that
         still has a candidate event is usually a short report of it; streams with many genuinely
         lone articles should raise it.
+    retire_after:
+        Retire old events once more than this many are live: each time the newest day seen
+        advances, every event whose last day is more than ``window_days + retire_margin_days``
+        before it leaves the candidate stage and keeps only a light summary
+        (:meth:`EventState.retire`). This bounds the memory and the per-article cost of a long
+        stream; a smaller stream (below this many events) is clustered exactly as without it.
+    retire_margin_days:
+        Slack for late articles: an article dated up to this many days before the newest one
+        still meets every event it could meet. An article dated earlier than that (a late
+        arrival) may only join live events or open a new one.
     weights:
         Article–event score weights (``None``: the built-in :data:`~storyline.cluster.features.EVENT_WEIGHTS`).
     """
@@ -268,6 +305,8 @@ class EventClusterer:
         ann_after: int = 3000,
         rescue_threshold: float = 0.3,
         weights: dict[str, float] | None = None,
+        retire_after: int = 2000,
+        retire_margin_days: float = 30.0,
     ) -> None:
         self.threshold = threshold
         self.merge_threshold = merge_threshold
@@ -281,6 +320,8 @@ class EventClusterer:
         self.ann_after = ann_after
         self.rescue_threshold = rescue_threshold
         self.weights = weights
+        self.retire_after = retire_after
+        self.retire_margin_days = retire_margin_days
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle, filling what older versions did not store (new parameters get their defaults)."""
@@ -290,6 +331,9 @@ class EventClusterer:
                 setattr(self, name, param.default)
         if "events_" in self.__dict__ and "article_sources_" not in self.__dict__:
             self.article_sources_ = {}
+        if "events_" in self.__dict__ and "_live" not in self.__dict__:  # from before retirement
+            self._live = {e: None for e in self.events_}
+            self.newest_day_, self._swept_day = None, -1
 
     # -- sklearn/river conventions -------------------------------------------------
 
@@ -314,12 +358,14 @@ class EventClusterer:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise invalid_parameter(name, owner, "a float in the range [0, 1]", value)
-        for name in ("candidates", "representatives", "compare", "ann_after"):
+        for name in ("candidates", "representatives", "compare", "ann_after", "retire_after"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise invalid_parameter(name, owner, "an int in the range [1, inf)", value)
-        if not isinstance(self.window_days, (int, float)) or self.window_days < 0:
-            raise invalid_parameter("window_days", owner, "a float in the range [0, inf)", self.window_days)
+        for name in ("window_days", "retire_margin_days"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise invalid_parameter(name, owner, "a float in the range [0, inf)", value)
         if not isinstance(self.candidate_floor, (int, float)) or not -1.0 <= self.candidate_floor <= 1.0:
             raise invalid_parameter("candidate_floor", owner, "a float in the range [-1, 1]", self.candidate_floor)
 
@@ -336,6 +382,9 @@ class EventClusterer:
         self._next_slot = 0
         self._index = CentroidIndex(ann_after=self.ann_after)
         self._bands = MinHashBands()
+        self._live: dict[str, None] = {}  # ids of the events not retired, oldest first
+        self.newest_day_: int | None = None  # the latest article day seen (ordinal)
+        self._swept_day = -1  # the newest day at the last retirement sweep
 
     @property
     def _fitted(self) -> bool:
@@ -381,6 +430,12 @@ class EventClusterer:
             event_id = self._open_event(profile.article_id)
         self._add_member(self.events_[event_id], digest, source)
         self.n_seen_ += 1
+        if digest.day is not None:
+            day = digest.day.toordinal()
+            if self.newest_day_ is None or day > self.newest_day_:
+                self.newest_day_ = day
+            if self.newest_day_ > self._swept_day and len(self._live) > self.retire_after:
+                self._retire_old()
         return event_id
 
     def learn_many(self, profiles: Iterable[Profile]) -> Iterator[str]:
@@ -402,9 +457,9 @@ class EventClusterer:
         calls it; a caller streaming a corpus through :meth:`learn_one` calls it once at the end."""
         if self.rescue_threshold >= 1.0:
             return
-        for event_id in [e for e, ev in self.events_.items() if ev.n_articles == 1]:
+        for event_id in [e for e in self._live if self.events_[e].n_articles == 1]:
             ev = self.events_.get(event_id)
-            if ev is None or ev.n_articles != 1:
+            if ev is None or ev.n_articles != 1 or ev.retired:
                 continue
             digest = ev.representatives[0]
             vector = key_vector(digest.profile)
@@ -449,7 +504,7 @@ class EventClusterer:
         if len(digest.profile.shingles):
             for article_id in self._bands.query(digest.profile.shingles, min_jaccard=self.duplicate_threshold):
                 event_id = self.assignments_.get(article_id)
-                if event_id is not None and event_id not in events:
+                if event_id is not None and event_id not in events and event_id in self._live:
                     events.append(event_id)
         return events
 
@@ -508,6 +563,7 @@ class EventClusterer:
         event_id = f"e{slot:06d}-{article_id[:8]}"
         self.events_[event_id] = EventState(event_id=event_id, slot=slot)
         self._slots[slot] = event_id
+        self._live[event_id] = None
         return event_id
 
     def _add_member(self, ev: EventState, digest: Digest, source: str | None) -> None:
@@ -523,6 +579,7 @@ class EventClusterer:
 
     def _merge(self, absorbed_id: str, into_id: str, score: float) -> None:
         src, dst = self.events_.pop(absorbed_id), self.events_[into_id]
+        self._live.pop(absorbed_id, None)
         for article_id in src.members:
             self.assignments_[article_id] = into_id
         dst.absorb(src, representatives=self.representatives)
@@ -531,3 +588,23 @@ class EventClusterer:
         for d in (dst.first_day, dst.last_day):
             self._index.upsert(dst.slot, dst.centroid, day=d.toordinal() if d else None)
         self.merges_.append((absorbed_id, into_id, round(float(score), 4)))
+
+    def _retire_old(self) -> None:
+        """Retire the live events whose last day is more than ``window_days + retire_margin_days``
+        before the newest day seen (undated events stay live): out of the centroid index, their
+        articles out of the MinHash bands, their heavy state dropped (:meth:`EventState.retire`)."""
+        assert self.newest_day_ is not None
+        self._swept_day = self.newest_day_
+        cutoff = self.newest_day_ - float(self.window_days) - float(self.retire_margin_days)
+        old = [e for e in self._live if (last := self.events_[e].last_day) is not None and last.toordinal() < cutoff]
+        for event_id in old:
+            ev = self.events_[event_id]
+            del self._live[event_id]
+            self._index.remove(ev.slot)
+            self._bands.remove(ev.members)
+            ev.retire()
+
+    @property
+    def n_live_(self) -> int:
+        """Events not retired (candidates for new articles)."""
+        return len(self._live) if self._fitted else 0

@@ -53,6 +53,8 @@ def _event_names(event: Any, k: int = 8) -> set[str]:
     (ties, as in a one-article event: the names its representatives mention most often)."""
     from storyline.cluster.features import name_counts
 
+    if getattr(event, "top_names", None) is not None:  # a retired event keeps only these
+        return set(event.top_names[:k])
     counts: dict[str, int] = {}
     for table in event.name_df.values():
         for name, n in table.items():

@@ -24,7 +24,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Generic, Iterable, Iterator, Protocol, Sequence, TypeVar, runtime_checkable
+from typing import IO, Any, Callable, Generic, Iterable, Iterator, Protocol, Sequence, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -296,7 +296,7 @@ class WriteBatch:
     stories: dict[str, str] = field(default_factory=dict)  # event_id -> story_id
     event_days: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     failures: list[RecordError] = field(default_factory=list)
-    snapshot: tuple[int, bytes] | None = None  # (article-log position, clusterer state)
+    snapshot: tuple[int, bytes | Callable[[IO[bytes]], None]] | None = None  # (article-log position, clusterer state or a function writing it to a file)
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -327,8 +327,13 @@ class Store(Protocol):
     def add_articles(self, items: Iterable[NewArticle | Article]) -> AddResult:
         """Add articles idempotently (by content hash = ``article_id``, and by URL)."""
 
-    def save_snapshot(self, seq: int, data: bytes) -> None:
-        """Keep the clusterer state as of article-log position ``seq`` (older snapshots dropped)."""
+    def save_snapshot(self, seq: int, data: bytes | Callable[[IO[bytes]], None]) -> None:
+        """Keep the clusterer state as of article-log position ``seq`` (older snapshots dropped):
+        ``data`` is the bytes, or a function that writes them to the file it is given (stored in
+        parts as it writes, so the whole snapshot is never in memory)."""
+
+    def open_snapshot(self) -> tuple[int, IO[bytes]] | None:
+        """The latest clusterer snapshot as its position and a file to read it from (streamed), or None."""
 
     def load_snapshot(self) -> tuple[int, bytes] | None:
         """The latest clusterer snapshot, or None."""

@@ -11,12 +11,13 @@ they sort and compare as text in both databases.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
-from typing import Any, Iterable, Iterator, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -347,28 +348,51 @@ class SQLStore:
     def record_failures(self, failures: Iterable[RecordError]) -> None:
         self.write(WriteBatch(failures=list(failures)))
 
-    def save_snapshot(self, seq: int, data: bytes) -> None:
+    def save_snapshot(self, seq: int, data: bytes | Callable[[IO[bytes]], None]) -> None:
         with self._transaction() as cur:
             self._save_snapshot(cur, seq, data)
 
-    snapshot_part_bytes = 256 * 1024 * 1024
-    """A snapshot is stored in parts of at most this size (SQLite's largest value is 1 GB)."""
+    snapshot_part_bytes = 16 * 1024 * 1024
+    """A snapshot is stored in parts of at most this size (SQLite's largest value is 1 GB; a
+    streamed snapshot holds one part in memory at a time)."""
 
-    def _save_snapshot(self, cur: Any, seq: int, data: bytes) -> None:
+    def _save_snapshot(self, cur: Any, seq: int, data: bytes | Callable[[IO[bytes]], None]) -> None:
         self._x(cur, "DELETE FROM snapshots")
         created = now_text()
-        view = memoryview(data)
-        size = self.snapshot_part_bytes
-        for part, start in enumerate(range(0, max(1, len(data)), size), start=1):
-            self._x(cur, "INSERT INTO snapshots (id, seq, created_at, data) VALUES (?, ?, ?, ?)",
-                    [part, seq, created, self._binary(bytes(view[start : start + size]))])
+
+        def insert(part: int, chunk: bytes) -> None:
+            self._x(cur, "INSERT INTO snapshots (id, seq, created_at, data) VALUES (?, ?, ?, ?)", [part, seq, created, self._binary(chunk)])
+
+        writer = SnapshotWriter(insert, self.snapshot_part_bytes)
+        if callable(data):
+            data(writer)
+        else:
+            writer.write(data)
+        writer.close()
+
+    def open_snapshot(self) -> tuple[int, IO[bytes]] | None:
+        """The latest snapshot as its article-log position and a file to read it from, one part
+        at a time (``pickle.load`` reads it without the whole snapshot in memory)."""
+        rows = self._rows("SELECT id, seq FROM snapshots ORDER BY id")
+        if not rows:
+            return None
+        ids = [int(r[0]) for r in rows]
+
+        def fetch(i: int) -> bytes | None:
+            if i >= len(ids):
+                return None
+            row = self._one("SELECT data FROM snapshots WHERE id = ?", [ids[i]])
+            return bytes(row[0]) if row else b""
+
+        return int(rows[0][1]), io.BufferedReader(SnapshotReader(fetch), buffer_size=1 << 20)
 
     def load_snapshot(self) -> tuple[int, bytes] | None:
         """The latest snapshot: its article-log position and its bytes (parts joined)."""
-        rows = self._rows("SELECT seq, data FROM snapshots ORDER BY id")
-        if not rows:
+        found = self.open_snapshot()
+        if found is None:
             return None
-        return int(rows[0][0]), b"".join(bytes(r[1]) for r in rows)
+        with found[1] as f:
+            return found[0], f.read()
 
     def write(self, batch: WriteBatch) -> AddResult:
         """Apply a batch in one transaction; see :class:`~storyline.store.base.WriteBatch`."""
@@ -439,7 +463,7 @@ class SQLStore:
                     [failure.source, failure.stage, failure.reason, failure.error_type, now_text(), self._binary(failure.raw) if failure.raw else None],
                 )
             if batch.snapshot is not None:
-                seq, data = batch.snapshot
+                seq, data = batch.snapshot  # bytes, or a function that writes them to a file (streamed into parts)
                 self._save_snapshot(cur, seq if seq >= 0 else self._last_seq(cur), data)
         return result
 
@@ -1079,3 +1103,73 @@ def _chunks(items: list[Any], n: int) -> Iterator[list[Any]]:
 
 def day_text(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+class SnapshotWriter:
+    """A write-only file that stores what is written in numbered parts of ``part_bytes``
+    (``insert(part_number, chunk)``, numbered from 1; at least one part, maybe empty).
+
+    >>> parts = []
+    >>> w = SnapshotWriter(lambda i, b: parts.append((i, b)), part_bytes=4)
+    >>> w.write(b"0123456789"); w.close(); parts
+    10
+    [(1, b'0123'), (2, b'4567'), (3, b'89')]
+    """
+
+    def __init__(self, insert: Callable[[int, bytes], None], part_bytes: int) -> None:
+        self._insert = insert
+        self._size = max(1, part_bytes)
+        self._buffer = bytearray()
+        self._parts = 0
+        self.closed = False
+        self.bytes_written = 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        self.bytes_written += len(view)
+        while len(self._buffer) >= self._size:
+            self._flush(self._size)
+        return len(view)
+
+    def _flush(self, n: int) -> None:
+        self._parts += 1
+        self._insert(self._parts, bytes(self._buffer[:n]))
+        del self._buffer[:n]
+
+    def close(self) -> None:
+        if not self.closed:
+            if self._buffer or not self._parts:
+                self._flush(len(self._buffer))
+            self.closed = True
+
+
+class SnapshotReader(io.RawIOBase):
+    """Reads the parts ``fetch(0)``, ``fetch(1)``, … (None: no more) as one stream, one part in memory.
+
+    >>> parts = [b"0123", b"4567", b"89"]
+    >>> io.BufferedReader(SnapshotReader(lambda i: parts[i] if i < len(parts) else None)).read()
+    b'0123456789'
+    """
+
+    def __init__(self, fetch: Callable[[int], bytes | None]) -> None:
+        super().__init__()
+        self._fetch = fetch
+        self._next = 0
+        self._part = memoryview(b"")
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while self._pos >= len(self._part):
+            part = self._fetch(self._next)
+            if part is None:
+                return 0
+            self._next += 1
+            self._part, self._pos = memoryview(part), 0
+        n = min(len(b), len(self._part) - self._pos)
+        b[:n] = self._part[self._pos : self._pos + n]
+        self._pos += n
+        return n
