@@ -54,7 +54,9 @@ PROFILERS = ("full", "fast", "lexical")
 """``full``: every analyser and model; ``fast``: no per-language NER models (gazetteers and
 capitalisation); ``lexical``: no models at all — hashed word vectors (for tests and huge synthetic loads)."""
 
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3
+"""3: a small header pickle ``(version, code fingerprint)`` followed by the state pickle
+``(clusterer, linker)`` in the same stream, so a snapshot of other code is refused unread."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -416,7 +418,10 @@ class Pipeline:
         if snap is not None:
             try:
                 with snap[1] as f:  # unpickled from the stored parts as they are read: never the whole snapshot in memory
-                    version, fingerprint, clusterer, linker = _load_state(f)
+                    header = pickle.load(f)
+                    version, fingerprint = header if isinstance(header, tuple) and len(header) == 2 else (None, None)
+                    if version == SNAPSHOT_VERSION and fingerprint == code_fingerprint():
+                        clusterer, linker = _load_state(f)
             except Exception as exc:  # noqa: BLE001 - any unreadable snapshot means: rebuild from the log
                 _log.warning("%s: snapshot at article %s does not load (%s); rebuilding from the stored articles", self.store, snap[0], exc)
                 version, fingerprint = None, None
@@ -456,13 +461,18 @@ class Pipeline:
         return snapshot_interval(self.snapshot_every, len(self.clusterer.assignments_))
 
     def snapshot_bytes(self) -> bytes:
-        """The clusterer and linker state as one pickle (what :meth:`write_snapshot` streams)."""
-        return pickle.dumps((SNAPSHOT_VERSION, code_fingerprint(), self.clusterer, self.linker), protocol=pickle.HIGHEST_PROTOCOL)
+        """The snapshot as bytes (what :meth:`write_snapshot` streams)."""
+        import io
+
+        buffer = io.BytesIO()
+        self.write_snapshot(buffer)
+        return buffer.getvalue()
 
     def write_snapshot(self, file: Any) -> None:
-        """Pickle the clusterer and linker state into ``file`` as it goes (the store passes a file
-        that flushes a stored part every few MB, so the whole pickle is never held in memory)."""
-        pickle.dump((SNAPSHOT_VERSION, code_fingerprint(), self.clusterer, self.linker), file, protocol=pickle.HIGHEST_PROTOCOL)
+        """Pickle the header and the clusterer and linker state into ``file`` as it goes (the store
+        passes a file that flushes a stored part every few MB: the whole pickle is never in memory)."""
+        pickle.dump((SNAPSHOT_VERSION, code_fingerprint()), file, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((self.clusterer, self.linker), file, protocol=pickle.HIGHEST_PROTOCOL)
 
     def snapshot(self) -> None:
         """Write a snapshot now (as of the last stored article)."""
