@@ -188,8 +188,10 @@ def test_db_target_stores_every_profiled_article_once(corpus: Path, tmp_path: Pa
 
 @pytest.fixture(scope="module")
 def ray_cluster():  # type: ignore[no-untyped-def]
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    pytest.importorskip("ray")
+    from storyline.batch.executors import init_ray
+
+    ray = init_ray(None, num_cpus=2)  # the settings `storyline batch --engine ray` starts a local cluster with
     yield ray
     ray.shutdown()
 
@@ -211,9 +213,10 @@ def test_ray_equals_local(corpus: Path, tmp_path: Path, ray_cluster) -> None:  #
 def test_ray_fast_profiler_equals_in_process(corpus: Path, tmp_path: Path, ray_cluster) -> None:  # type: ignore[no-untyped-def]
     shards = plan_shards([str(corpus / "news.jsonl")], shard_size=4)
     run_shards(shards, str(tmp_path / "local"), "fast", engine="local", workers=0)
-    run_shards(shards, str(tmp_path / "ray"), "fast", engine="ray", workers=2)
+    summaries = run_shards(shards, str(tmp_path / "ray"), "fast", engine="ray", workers=2)
     local, remote = _table(tmp_path / "local"), _table(tmp_path / "ray")
     assert len(local) == 8 and remote == local
+    assert len({s["pid"] for s in summaries}) == 2  # one actor per worker, each handed a shard from the start
 
 
 @pytest.mark.ray

@@ -1,9 +1,9 @@
-"""Two executors for the same shard work: worker processes on this machine, or Ray Data.
+"""Two executors for the same shard work: worker processes on this machine, or Ray actors.
 
 Each calls :func:`storyline.batch.work.run_shard` once per shard with a profiler built
-**once per worker** (a process-pool initializer here; a callable class's ``__init__``
-in Ray's ``map_batches``), and reports each finished shard's summary to ``on_done``
-as it arrives. Ray is imported only inside :func:`run_ray`.
+**once per worker** (a process-pool initializer here; :class:`ShardWorker`'s ``__init__``
+in a Ray actor), and reports each finished shard's summary to ``on_done`` as it arrives.
+Ray is imported only inside :func:`import_ray`.
 
 >>> import pathlib, tempfile
 >>> from storyline.batch.shards import plan_shards
@@ -15,10 +15,10 @@ as it arrives. Ray is imported only inside :func:`run_ray`.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
+from collections import deque
 from typing import Any, Callable, Iterator, Sequence
 
 from storyline.batch.shards import Shard
@@ -26,6 +26,8 @@ from storyline.batch.work import run_shard
 from storyline.errors import ConfigError
 
 ENGINES = ("local", "ray")
+LOCAL_SYSTEM_CONFIG: dict[str, Any] = {"enable_metrics_collection": False}
+"""Ray system settings of a local cluster started by :func:`init_ray`."""
 
 _WORKER: dict[str, Any] = {}
 
@@ -81,7 +83,15 @@ def run_local(shards: Sequence[Shard], out: str, profiler: str, *, workers: int 
 
 
 class ShardWorker:
-    """Ray Data callable class: builds the profiler once, then runs one shard per row of each batch."""
+    """A Ray actor's state: builds the profiler once (in ``__init__``), then runs one shard per call.
+
+    >>> import pathlib, tempfile
+    >>> from storyline.batch.shards import plan_shards
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (tmp / "a.txt").write_text("Quake hits Kabul\\n\\nA strong quake hit Kabul on Monday.")
+    >>> ShardWorker("lexical", str(tmp / "out")).run(plan_shards([str(tmp / "a.txt")])[0].to_json())["articles"]
+    1
+    """
 
     def __init__(self, profiler: str, out: str) -> None:
         from storyline.pipeline import make_profiler
@@ -91,38 +101,47 @@ class ShardWorker:
         self.threads.check()
         self.out = out
 
-    def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
-        done = []
-        for s in batch["shard"]:
-            done.append(run_shard(Shard.from_json(json.loads(s)), self.profiler, self.out))
-            self.threads.check()
-        return {"summary": [json.dumps(d) for d in done]}
+    def run(self, shard: dict[str, Any]) -> dict[str, Any]:
+        summary = run_shard(Shard.from_json(shard), self.profiler, self.out)
+        self.threads.check()
+        return summary
+
+    def ready(self) -> int:
+        """The actor's pid, once its profiler is built."""
+        return os.getpid()
 
 
 def import_ray() -> Any:
-    """``ray`` (with Ray Data), or a :class:`ConfigError` that says how to install it."""
+    """``ray``, or a :class:`ConfigError` that says how to install it."""
     try:
         import ray
-        import ray.data  # noqa: F401
     except ImportError:
         raise ConfigError(
             f"[{ConfigError.code}] --engine ray needs Ray, which is an optional extra: pip install 'storyline[ray]' "
-            "(or ray[data]==2.60.0); use --engine local to run without it"
+            "(or ray==2.60.0); use --engine local to run without it"
         ) from None
     return ray
 
 
 def init_ray(address: str | None = None, *, num_cpus: int | None = None) -> Any:
-    """Connect to the Ray cluster at ``address`` (``auto``, ``ray://host:10001``), or start a local one."""
+    """Connect to the Ray cluster at ``address`` (``auto``, ``ray://host:10001``), or start a local one.
+
+    A local cluster starts without the dashboard, usage statistics or metrics export, and no
+    actor's log is forwarded to the driver: on a small machine those processes take CPU the
+    actors need (measured in docs/benchmarks.md, "Batch and Ray")."""
     ray = import_ray()
     if not ray.is_initialized():
         if address:
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False  # storyline draws its own (per shard, with articles/s)
-    ctx.print_on_execution_start = False
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            ray.init(
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+                _system_config=LOCAL_SYSTEM_CONFIG,
+            )
     return ray
 
 
@@ -134,26 +153,32 @@ def run_ray(
     workers: int = 2,
     address: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Run the shards with Ray Data: ``workers`` actors (1 CPU each) each holding one profiler.
+    """Run the shards on ``workers`` Ray actors (1 CPU each), each holding one profiler.
 
-    ``out`` must be reachable from every Ray node (a shared folder or an object-store URI)."""
+    The driver hands each actor one shard at a time, the next one as soon as it reports back
+    (in plan order), and blocks in ``ray.wait`` in between. Only shard descriptions (a few hundred bytes) go out and summaries
+    come back; each actor writes its own Parquet part. ``out`` must be reachable from every Ray
+    node (a shared folder or an object-store URI)."""
     if not shards:
         return
-    init_ray(address, num_cpus=None)
-    import ray.data
-
+    ray = init_ray(address, num_cpus=None)
     out = out if "://" in out else os.path.abspath(out)  # actors may run in another working directory
-
-    ds = ray.data.from_items([{"shard": json.dumps(s.to_json())} for s in shards], override_num_blocks=len(shards))
-    ds = ds.map_batches(
-        ShardWorker,
-        fn_constructor_kwargs={"profiler": profiler, "out": out},
-        batch_size=1,
-        compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(shards)))),
-        num_cpus=1,
-    )
-    for row in ds.iter_rows():
-        yield json.loads(row["summary"])
+    todo = deque(shards)
+    actor_class = ray.remote(num_cpus=1)(ShardWorker)
+    actors = [actor_class.remote(profiler, out) for _ in range(max(1, min(workers, len(todo))))]
+    running: dict[Any, Any] = {}
+    try:
+        for actor in actors:
+            running[actor.run.remote(todo.popleft().to_json())] = actor
+        while running:
+            (ref,), _ = ray.wait(list(running), num_returns=1)
+            actor = running.pop(ref)
+            if todo:
+                running[actor.run.remote(todo.popleft().to_json())] = actor
+            yield ray.get(ref)
+    finally:
+        for actor in actors:
+            ray.kill(actor)
 
 
 def run_shards(
