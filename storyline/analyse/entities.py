@@ -272,6 +272,19 @@ class EntityExtractor:
             self._pipelines[name] = nlp
         return self._pipelines[name]
 
+    def fill_vocabularies(self) -> None:
+        """Make the spaCy lexeme of every string the loaded pipelines know (see :meth:`Profiler.preload`).
+
+        spaCy makes a word's lexeme (its shape, affixes, flags) on first sight of the word;
+        doing it here for the strings of the models' own vocabularies moves that cost out of
+        the first articles. The lexemes are the ones spaCy would make: entities do not change.
+        """
+        for nlp in self._pipelines.values():
+            if hasattr(nlp, "vocab"):
+                vocab = nlp.vocab
+                for string in list(vocab.strings):
+                    vocab[string]
+
     def _natasha(self) -> Any:
         if "natasha" not in self._pipelines:
             from natasha import NewsEmbedding, NewsNERTagger, Segmenter
