@@ -317,3 +317,82 @@ def test_killed_batch_resumes_without_redoing_finished_shards(tmp_path: Path) ->
     assert not list(out.glob(".tmp-*"))  # what the killed run was writing was removed
     _run([*args, "--out", str(tmp_path / "clean")])
     assert _table(out) == _table(tmp_path / "clean")
+
+
+# ------------------------------------------------------------------ near-duplicates across the corpus
+
+WIRE = [
+    "Flood waters forced thousands of residents to leave their homes in the river town of Kellsmoor on Saturday.",
+    "The regional government said that more than four thousand people had been moved to schools and sports halls.",
+    "Rain had fallen for three days without a break, and the river rose two metres above its usual level.",
+    "Two bridges were closed and the main railway line to the coast was cut near the old mill.",
+    "Rescue boats searched the lower streets for people who had stayed behind, the fire service said.",
+    "Forecasters expect the rain to ease on Monday, but warned that the water would keep rising until then.",
+]
+WIRE_DE = [
+    "Das Hochwasser zwang am Samstag Tausende Bewohner der Flussstadt Kellsmoor, ihre Häuser zu verlassen.",
+    "Die Regionalregierung teilte mit, dass mehr als viertausend Menschen in Schulen und Sporthallen gebracht worden seien.",
+    "Es hatte drei Tage lang ohne Pause geregnet, und der Fluss stieg zwei Meter über seinen normalen Stand.",
+    "Zwei Brücken wurden gesperrt und die Hauptbahnlinie zur Küste wurde nahe der alten Mühle unterbrochen.",
+    "Rettungsboote suchten die unteren Straßen nach Menschen ab, die zurückgeblieben waren, teilte die Feuerwehr mit.",
+    "Meteorologen erwarten, dass der Regen am Montag nachlässt, warnten aber, dass das Wasser bis dahin weiter steigen werde.",
+]
+COPY_RECORDS = [
+    {"title": "Floods force thousands from homes in Kellsmoor", "text": " ".join(WIRE), "date": "2023-04-01T08:00:00Z", "outlet": "wire.example"},
+    {"title": "Thousands flee Kellsmoor floods", "text": " ".join(WIRE).replace("on Saturday", "early on Saturday") + " (Reporting by our staff.)",
+     "date": "2023-04-01T09:30:00Z", "outlet": "daily.example"},
+    {"title": "Kellsmoor floods: thousands evacuated", "text": " ".join(WIRE[:5]).replace("two metres", "nearly two metres"),
+     "date": "2023-04-01T11:00:00Z", "outlet": "herald.example"},
+    {"title": "Floods in Kellsmoor", "text": " ".join(WIRE).replace("the fire service said", "a fire service spokesman said"),
+     "date": "2023-04-01T12:15:00Z", "outlet": "courier.example"},
+    {"title": "Hochwasser in Kellsmoor", "text": " ".join(WIRE_DE), "date": "2023-04-01T13:00:00Z", "outlet": "zeitung.example"},
+    {"title": "Orchestra opens its season", "text": "The city orchestra opened its winter season on Saturday with a symphony by a young local composer. "
+     "The hall was full, and the audience asked for two encores.", "date": "2023-04-01T14:00:00Z", "outlet": "daily.example"},
+]
+
+
+def test_corpus_copies_agree_with_the_online_clusterer(tmp_path: Path) -> None:
+    from storyline.batch.corpus import iter_in_date_order
+    from storyline.batch.duplicates import copy_graph
+    from storyline.cluster import EventClusterer
+
+    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in COPY_RECORDS), encoding="utf-8")
+    out = tmp_path / "out"
+    code, stdout, _ = _run([str(tmp_path / "in.jsonl"), "--out", str(out), "--profiler", "fast", "--workers", "0", "--cluster"])
+    assert code == 0 and "copies: 3 near-duplicates, 1 translations" in stdout
+    links = pq.read_table(out / "_copies.parquet").to_pylist()
+    batch = copy_graph(_links(links))
+
+    online = EventClusterer()  # what `storyline ingest` does: the same profiles, one at a time, in date order
+    for row in iter_in_date_order(str(out), ["article_id", "published_at", "outlet", "profile"]):
+        online.learn_one(decode_profile(row["profile"]), source=row["outlet"])
+    ids = {r["title"]: r["article_id"] for r in read_profiles(str(out)).to_pylist()}
+    wire = ids["Floods force thousands from homes in Kellsmoor"]
+    assert {batch.original_of(a) for a in ids.values()} == {wire, ids["Orchestra opens its season"]}
+    assert {a: batch.original_of(a) for a in ids.values()} == {a: online.copies_.original_of(a) for a in ids.values()}
+    assert sorted((e[0], e[2]) for e in batch.edges) == sorted((e[0], e[2]) for e in online.copies_.edges)
+    assert all(link["original_id"] == wire for link in links if link["kind"] == "near_duplicate")  # each copy to the oldest
+
+
+def _links(rows: list[dict]) -> list:
+    from storyline.batch.duplicates import CopyLink
+
+    return [CopyLink(r["copy_id"], r["original_id"], r["kind"], r["score"]) for r in rows]
+
+
+def test_near_duplicates_need_the_same_language_and_the_threshold(tmp_path: Path) -> None:
+    from storyline.batch.duplicates import find_near_duplicates
+
+    text = " ".join(WIRE)
+    rows = [{"title": "a", "text": text, "date": "2023-04-02", "lang": "en"},
+            {"title": "b", "text": text, "date": "2023-04-01", "lang": "en"},  # older: the original
+            {"title": "c", "text": " ".join(WIRE[:2]), "date": "2023-04-03"},  # a third of the text: below 0.5
+            {"title": "d", "text": "short", "date": "2023-04-03"},
+            {"title": "e", "text": text, "date": "2023-04-01", "lang": "fr"}]  # said to be another language: not a near-duplicate
+    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    out = str(tmp_path / "out")
+    run_shards(plan_shards([str(tmp_path / "in.jsonl")], shard_size=2), out, "lexical", workers=2)
+    ids = {r["title"]: r["article_id"] for r in read_profiles(out).to_pylist()}
+    links = find_near_duplicates(out, workers=2)
+    assert [(x.copy, x.original, x.kind, x.score) for x in links] == [(ids["a"], ids["b"], "near_duplicate", 1.0)]
+    assert [x.copy for x in find_near_duplicates(out, workers=0, threshold=1.0)] == [ids["a"]]

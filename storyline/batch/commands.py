@@ -161,10 +161,23 @@ def batch_command(
         report["cluster"] = {"articles": result.articles, "events": result.events, "stories": result.stories,
                              "partitions": getattr(result, "partitions", 1),
                              "seconds": round(result.seconds, 3), "cpu_seconds": round(result.cpu_seconds, 3)}
+        report["copies"] = _write_copies(out, result.translations, engine, workers, address)
     if db is not None:
         report["store"] = _load_store(out, db, cluster)
     _print_report(report, as_json)
     sys.exit(EXIT_FAILED if failures else EXIT_OK)
+
+
+def _write_copies(out: str, translations: list[Any], engine: str, workers: int, address: str | None) -> dict[str, Any]:
+    """Near-duplicates over the whole corpus (MinHash LSH) and the clusterer's translations → OUT/_copies.parquet."""
+    from storyline.batch.duplicates import CopyLink, find_near_duplicates, write_copies
+
+    wall = time.perf_counter()
+    links = find_near_duplicates(out, engine=engine, workers=workers, address=address)
+    links += [CopyLink(*t) for t in translations]
+    write_copies(out, links)
+    kinds = [x.kind for x in links]
+    return {"near_duplicates": kinds.count("near_duplicate"), "translations": kinds.count("translation"), "seconds": round(time.perf_counter() - wall, 3)}
 
 
 def _load_store(out: str, db: str, write_events: bool) -> dict[str, Any]:
@@ -202,6 +215,9 @@ def _print_report(report: dict[str, Any], as_json: bool) -> None:
     if "cluster" in report:
         c = report["cluster"]
         click.echo(f"clustered: {c['articles']:,} articles → {c['events']:,} events, {c['stories']:,} stories in {c['seconds']:.1f}s → {report['out']}/_events.parquet")
+    if "copies" in report:
+        k = report["copies"]
+        click.echo(f"copies: {k['near_duplicates']:,} near-duplicates, {k['translations']:,} translations in {k['seconds']:.1f}s → {report['out']}/_copies.parquet")
     if "store" in report:
         s = report["store"]
         click.echo(f"store {s['db']}: {s['added']:,} added, {s['duplicates']:,} already there, in {s['seconds']:.1f}s")

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
@@ -85,7 +85,8 @@ def row_to_article(row: dict[str, Any]) -> Article:
 
 @dataclass
 class ClusterResult:
-    """What :func:`cluster_corpus` found; ``assignments`` maps article → (event, story)."""
+    """What :func:`cluster_corpus` found; ``assignments`` maps article → (event, story);
+    ``translations`` are the clusterer's ``(copy, original, "translation", score)`` edges."""
 
     articles: int
     events: int
@@ -93,6 +94,7 @@ class ClusterResult:
     assignments: dict[str, tuple[str, str]]
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    translations: list[tuple[str, str, str, float]] = field(default_factory=list)
 
 
 def cluster_corpus(out: str, *, clusterer: Any = None, linker: Any = None, write: bool = True) -> ClusterResult:
@@ -117,6 +119,7 @@ def cluster_corpus(out: str, *, clusterer: Any = None, linker: Any = None, write
     else:
         stories = {}
     assignments = {a: (clusterer.assignments_[a], stories.get(clusterer.assignments_[a], "")) for a in order}
+    copies = getattr(clusterer, "copies_", None)  # learned state: absent when nothing was learned
     result = ClusterResult(
         articles=len(order),
         events=len({e for e, _ in assignments.values()}),
@@ -124,6 +127,7 @@ def cluster_corpus(out: str, *, clusterer: Any = None, linker: Any = None, write
         assignments=assignments,
         seconds=time.perf_counter() - wall,
         cpu_seconds=time.process_time() - cpu,
+        translations=[e for e in copies.edges if e[2] == "translation"] if copies is not None else [],
     )
     if write:
         write_events(out, assignments)

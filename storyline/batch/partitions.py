@@ -129,7 +129,10 @@ def cluster_partition(out: str, part: Partition, params: dict[str, Any] | None =
         ev = events.setdefault(event_id, EventState(event_id=event_id, slot=0))
         profile, outlet = profiles[article_id]
         ev.add(Digest(profile), representatives=clusterer.representatives, source=outlet or None)
-    return {"index": part.index, "core": core, "context": context, "events": events, "cpu_seconds": time.process_time() - cpu, "pid": os.getpid()}
+    copies = getattr(clusterer, "copies_", None)  # learned state: absent when the partition is empty
+    translations = [e for e in (copies.edges if copies is not None else []) if e[2] == "translation" and e[0] in core]
+    return {"index": part.index, "core": core, "context": context, "events": events, "translations": translations,
+            "cpu_seconds": time.process_time() - cpu, "pid": os.getpid()}
 
 
 def _find(parent: dict[Any, Any], x: Any) -> Any:
@@ -240,6 +243,7 @@ def cluster_partitioned(
         assignments=both,
         seconds=time.perf_counter() - wall,
         cpu_seconds=time.process_time() - cpu + worker_cpu,
+        translations=[e for r in sorted(results, key=lambda r: r["index"]) for e in r["translations"]],
         partitions=len(parts),
     )
 
