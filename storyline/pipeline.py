@@ -246,12 +246,13 @@ class ShortlistStoryLinker(_story_linker_class()):  # type: ignore[misc]
     """A :class:`~storyline.cluster.StoryLinker` that scores only a shortlist of stories per new event.
 
     The plain linker scores every story for every new event, so its cost grows with the
-    store. This one keeps the story centroids in a matrix and scores only the ``shortlist``
-    stories with the highest centroid cosine *inside the time window* plus every story that
-    shares one of the event's names. A story outside that set shares no name, so its score
-    is ``(1 - name_weight) * cosine``, below that of the best shortlisted story: the choice
-    is the one the plain linker makes (same scores, same tie order), at a cost that does not
-    grow with the number of stories beyond one matrix-vector product.
+    store. This one keeps the story centroids in a :class:`~storyline.cluster.candidates.CentroidIndex`
+    and scores only the ``shortlist`` stories with the highest centroid cosine *inside the time
+    window* plus every story that shares one of the event's names. A story outside that set
+    shares no name, so its score is ``(1 - name_weight) * cosine``, below that of the best
+    shortlisted story: below ``ann_after`` stories (brute force) the choice is the one the plain
+    linker makes (same scores, same tie order); above, the nearest stories come from an HNSW
+    index (approximate), so the cost per new event stays flat as stories accumulate.
 
     >>> from storyline.cluster import EventClusterer
     >>> from storyline.cluster.testing import toy_profile
@@ -263,17 +264,18 @@ class ShortlistStoryLinker(_story_linker_class()):  # type: ignore[misc]
     True
     """
 
-    def __init__(self, threshold: float = 0.45, window_days: float = 730.0, name_weight: float = 0.5, shortlist: int = 32) -> None:
+    def __init__(
+        self, threshold: float = 0.45, window_days: float = 730.0, name_weight: float = 0.5, shortlist: int = 32, ann_after: int = 3000
+    ) -> None:
         super().__init__(threshold=threshold, window_days=window_days, name_weight=name_weight)
         self.shortlist = shortlist
+        self.ann_after = ann_after
 
     def _init_state(self) -> None:
         super()._init_state()
         self._ids: list[str] = []
         self._pos: dict[str, int] = {}
-        self._matrix = np.zeros((0, 0), dtype=np.float32)
-        self._first = np.zeros(0, dtype=np.float64)
-        self._last = np.zeros(0, dtype=np.float64)
+        self._index: Any = None  # CentroidIndex of the story centroids (slot = position in _ids), made at the first story
         self._by_name: dict[str, set[str]] = {}
 
     def _best(self, event: Any) -> tuple[str | None, float]:
@@ -282,14 +284,9 @@ class ShortlistStoryLinker(_story_linker_class()):  # type: ignore[misc]
             return super()._best(event)
         from storyline.cluster.stories import _event_names
 
-        sims = self._matrix[:n] @ np.asarray(event.centroid, dtype=np.float32)
-        if event.first_day:
-            lo = event.first_day.toordinal() - self.window_days
-            hi = (event.last_day or event.first_day).toordinal() + self.window_days
-            outside = (self._last[:n] < lo) | (self._first[:n] > hi)  # NaN (undated) compares False: inside
-            sims = np.where(outside, -np.inf, sims)
-        top = np.argpartition(-sims, self.shortlist)[: self.shortlist]
-        candidates = {int(i) for i in top}
+        day = event.first_day.toordinal() if event.first_day else None
+        found = self._index.query(np.asarray(event.centroid, dtype=np.float32), k=self.shortlist, day=day, window=float(self.window_days))
+        candidates = {slot for slot, _ in found}
         for name in _event_names(event):
             candidates.update(self._pos[s] for s in self._by_name.get(name, ()))
         best, best_score = None, -1.0
@@ -308,20 +305,13 @@ class ShortlistStoryLinker(_story_linker_class()):  # type: ignore[misc]
         if story_id not in self._pos:
             self._pos[story_id] = len(self._ids)
             self._ids.append(story_id)
-            n = len(self._ids)
-            if n > self._matrix.shape[0]:
-                size = max(1024, 2 * n)
-                dim = int(np.asarray(story.centroid).shape[0])
-                grown = np.zeros((size, dim), dtype=np.float32)
-                if self._matrix.shape[0]:
-                    grown[: self._matrix.shape[0]] = self._matrix
-                self._matrix = grown
-                self._first = np.concatenate([self._first, np.full(size - self._first.shape[0], np.nan)])
-                self._last = np.concatenate([self._last, np.full(size - self._last.shape[0], np.nan)])
+        if self._index is None:
+            from storyline.cluster.candidates import CentroidIndex
+
+            self._index = CentroidIndex(dim=int(np.asarray(story.centroid).shape[0]), ann_after=self.ann_after)
         i = self._pos[story_id]
-        self._matrix[i] = story.centroid
-        self._first[i] = story.first_day.toordinal() if story.first_day else np.nan
-        self._last[i] = story.last_day.toordinal() if story.last_day else np.nan
+        for d in (story.first_day, story.last_day):
+            self._index.upsert(i, np.asarray(story.centroid, dtype=np.float32), day=d.toordinal() if d else None)
         for name in story.names:
             self._by_name.setdefault(name, set()).add(story_id)
         return story_id

@@ -115,6 +115,8 @@ def test_shortlist_linker_makes_the_plain_linkers_choices():  # type: ignore[no-
     short = ShortlistStoryLinker(shortlist=4).link_many(events)
     assert len(events.events_) > 40 and len(set(plain.values())) > 8
     assert short == plain
+    with_ann = ShortlistStoryLinker(shortlist=4, ann_after=8)  # the nearest stories from an HNSW index (approximate; exact here)
+    assert with_ann.link_many(events) == plain and with_ann._index._ann is not None
 
 
 def test_profilers_and_outlets():  # type: ignore[no-untyped-def]

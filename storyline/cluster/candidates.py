@@ -41,9 +41,11 @@ class CentroidIndex:
         self._alive = np.zeros(0, dtype=bool)
         self._ann = None  # hnswlib.Index once large
         self._ann_deleted = 0  # entries marked deleted in it
+        self._n_slots = 0  # highest slot + 1
+        self._n_alive = 0
 
     def __len__(self) -> int:
-        return int(self._alive.sum())
+        return self._n_alive
 
     def upsert(self, slot: int, vector: np.ndarray, *, day: int | None) -> None:
         """Set (or update) the centroid of event ``slot`` and widen its day range with ``day``."""
@@ -54,7 +56,10 @@ class CentroidIndex:
             self._last = _resize(self._last, (grow,), np.nan)
             self._alive = _resize(self._alive, (grow,), False)
         self._vectors[slot] = vector
-        self._alive[slot] = True
+        if not self._alive[slot]:
+            self._alive[slot] = True
+            self._n_alive += 1
+        self._n_slots = max(self._n_slots, slot + 1)
         if day is not None:
             self._first[slot] = day if np.isnan(self._first[slot]) else min(self._first[slot], day)
             self._last[slot] = day if np.isnan(self._last[slot]) else max(self._last[slot], day)
@@ -74,6 +79,7 @@ class CentroidIndex:
         if slot >= len(self._alive) or not self._alive[slot]:
             return
         self._alive[slot] = False
+        self._n_alive -= 1
         if self._ann is None:
             return
         self._ann_deleted += 1
@@ -98,6 +104,9 @@ class CentroidIndex:
             labels, distances = self._ann.knn_query(vector.reshape(1, -1), k=n)
             slots = labels[0].astype(np.int64)
             sims = 1.0 - distances[0]
+        elif self._n_alive == self._n_slots:  # nothing removed: one product over the rows in place
+            slots = np.arange(self._n_slots)
+            sims = self._vectors[: self._n_slots] @ vector
         else:
             slots = np.flatnonzero(self._alive)
             sims = self._vectors[slots] @ vector
