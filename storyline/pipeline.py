@@ -396,6 +396,14 @@ class Pipeline:
     # -- restart ------------------------------------------------------------------
 
     def _restore(self) -> None:
+        """:meth:`_restore_now` with one BLAS/OpenMP thread: the clusterer's products are small, and a
+        second thread only spins and burns CPU on a loaded machine (the ingest path limits them the same way)."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            self._restore_now()
+
+    def _restore_now(self) -> None:
         """Load the latest snapshot and replay the stored articles after it.
 
         A snapshot from other clustering code (see :func:`code_fingerprint`) or one that does
