@@ -7,9 +7,12 @@
 **Ray scaling** (``--part ray``): ``--n`` articles of ``../shared/data/clustering`` (real news in
 en/es/it/nl/zh/ja/ru/de/cs/uk; synthetic ones when that folder is absent — the output says which)
 profiled with ``--profiler`` (default ``fast``) by ``run_shards(engine="ray")`` on a local Ray cluster
-started once (``num_cpus=2``) with 1 and then 2 actors. Reported: wall time (actor start-up and
-model loading included), articles/s, the speed-up, the workers' CPU time (``time.process_time`` in
-each actor, summed) and the load average before and after, since the machine is shared.
+(``num_cpus=2``, started once, or for every run with ``--fresh-session``) with 1 and then 2 actors,
+``--repeat`` times alternating. Reported: wall time (actor start-up and model loading included),
+articles/s, the speed-up per repetition and its median, the workers' CPU time
+(``time.process_time`` in each actor, summed), the CPU time of every Ray process during the run
+(driver, raylet, GCS, monitors, agents; psutil) and the load average before and after, since
+the machine is shared.
 
 **End-to-end** (``--part e2e``): ``--e2e-n`` synthetic articles (the topic generator of
 ``bench_growth.py``) written to JSONL files, then ``storyline batch`` run as a subprocess with the
@@ -61,45 +64,123 @@ def _corpus(n: int, folder: Path) -> tuple[Path, str]:
     return path, what
 
 
+def _ray_process_kind(p: Any, driver: int) -> str | None:
+    """Which Ray process ``p`` is (None: not Ray's): the driver, raylet, GCS, agents, monitors or a worker."""
+    import psutil
+
+    try:
+        name, cmd = p.name(), " ".join(p.cmdline()[:4])
+    except psutil.Error:
+        return None
+    if p.pid == driver:
+        return "driver"
+    for kind in ("raylet", "gcs_server", "log_monitor", "monitor.py", "dashboard", "runtime_env"):
+        if kind in name or kind in cmd:
+            return kind.removesuffix(".py")
+    if name.startswith("ray::"):
+        return "actor:ShardWorker" if "ShardWorker" in name else f"worker:{name[5:].split('.')[0]}"
+    return "worker:other" if "default_worker" in cmd else None
+
+
+class _RayCPU:
+    """CPU seconds of every Ray process (and the driver) during a run, sampled with psutil every 0.5 s
+    (processes that exit in between lose at most their last 0.5 s); the sampler's own CPU is taken
+    out of the driver's."""
+
+    def __init__(self) -> None:
+        self.first: dict[int, tuple[str, float]] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self.own = 0.0
+        self._sample()
+        self.first = dict(self.last)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        import psutil
+
+        for p in psutil.process_iter():
+            kind = _ray_process_kind(p, os.getpid())
+            if kind is None:
+                continue
+            try:
+                t = p.cpu_times()
+            except psutil.Error:
+                continue
+            self.last[p.pid] = (kind, t.user + t.system)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self._sample()
+        self.own = time.thread_time()
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        out: dict[str, float] = {}
+        for pid, (kind, cpu) in self.last.items():
+            out[kind] = out.get(kind, 0.0) + cpu - self.first.get(pid, (kind, 0.0))[1]
+        out["driver"] = out.get("driver", 0.0) - self.own
+        return {k: round(v, 2) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
+
+
 def ray_part(args: argparse.Namespace) -> dict[str, Any]:
+    import statistics
+
+    import ray
+
     from storyline.batch import plan_shards, run_shards
     from storyline.batch.executors import init_ray
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_batch_ray_"))
     path, what = _corpus(args.n, tmp)
     shards = plan_shards([str(path)], shard_size=args.shard_size)
-    t0 = time.perf_counter()
-    init_ray(None, num_cpus=2)
-    startup = time.perf_counter() - t0
-    out: dict[str, Any] = {"corpus": what, "profiler": args.profiler, "n": args.n, "shards": len(shards), "ray_start_s": round(startup, 1), "runs": {}}
-    for workers in (1, 2):
-        load_before = os.getloadavg()
-        t0 = time.perf_counter()
-        summaries = run_shards(shards, str(tmp / f"out{workers}"), args.profiler, engine="ray", workers=workers)
-        wall = time.perf_counter() - t0
-        cpu = sum(s["cpu_seconds"] for s in summaries)
-        n_ok = sum(s["articles"] for s in summaries)
-        out["runs"][workers] = {
-            "wall_s": round(wall, 1),
-            "articles_per_s": round(args.n / wall, 2),
-            "articles_ok": n_ok,
-            "failed": sum(len(s["failures"]) for s in summaries),
-            "worker_cpu_s": round(cpu, 1),
-            "worker_cpu_ms_per_article": round(1000 * cpu / max(1, args.n), 1),
-            "shard_wall_s_sum": round(sum(s["seconds"] for s in summaries), 1),
-            "actors": len({s["pid"] for s in summaries}),
-            # from the first shard starting to the last one finishing: without Ray start-up and actor construction
-            "span_s": round(max(s["finished_at"] for s in summaries) - min(s["started_at"] for s in summaries), 1),
-            "load_before": [round(x, 1) for x in load_before],
-            "load_after": [round(x, 1) for x in os.getloadavg()],
-        }
-        print(json.dumps({workers: out["runs"][workers]}), flush=True)
-    out["speedup_2_vs_1"] = round(out["runs"][1]["wall_s"] / out["runs"][2]["wall_s"], 2)
-    out["speedup_2_vs_1_span"] = round(out["runs"][1]["span_s"] / out["runs"][2]["span_s"], 2)
-    for w in (1, 2):
-        out["runs"][w]["span_articles_per_s"] = round(args.n / out["runs"][w]["span_s"], 2)
-    import ray
-
+    out: dict[str, Any] = {"corpus": what, "profiler": args.profiler, "n": args.n, "shards": len(shards), "runs": []}
+    for rep in range(args.repeat):
+        for workers in (1, 2):
+            if args.fresh_session or not ray.is_initialized():
+                ray.shutdown()
+                t0 = time.perf_counter()
+                init_ray(None, num_cpus=2)
+                out.setdefault("ray_start_s", []).append(round(time.perf_counter() - t0, 1))
+                time.sleep(2)  # let the new cluster's processes settle before the clock starts
+            load_before = os.getloadavg()
+            procs = _RayCPU()
+            t0 = time.perf_counter()
+            summaries = run_shards(shards, str(tmp / f"out{rep}-{workers}"), args.profiler, engine="ray", workers=workers)
+            wall = time.perf_counter() - t0
+            ray_cpu = procs.stop()
+            cpu = sum(s["cpu_seconds"] for s in summaries)
+            span = max(s["finished_at"] for s in summaries) - min(s["started_at"] for s in summaries)
+            run = {
+                "repeat": rep,
+                "workers": workers,
+                "wall_s": round(wall, 1),
+                "articles_per_s": round(args.n / wall, 2),
+                "articles_ok": sum(s["articles"] for s in summaries),
+                "failed": sum(len(s["failures"]) for s in summaries),
+                "worker_cpu_s": round(cpu, 1),
+                "worker_cpu_ms_per_article": round(1000 * cpu / max(1, args.n), 1),
+                "actors": len({s["pid"] for s in summaries}),
+                # from the first shard starting to the last one finishing: without actor construction (model loading)
+                "span_s": round(span, 1),
+                "startup_s": round(wall - span, 1),
+                "cpu_s_by_process": ray_cpu,
+                "ray_overhead_cpu_s": round(sum(v for k, v in ray_cpu.items() if not k.startswith("actor:")), 2),
+                "load_before": [round(x, 1) for x in load_before],
+                "load_after": [round(x, 1) for x in os.getloadavg()],
+            }
+            out["runs"].append(run)
+            print(json.dumps(run), flush=True)
+    ratio = {"wall": [], "span": []}
+    for rep in range(args.repeat):
+        one, two = (next(r for r in out["runs"] if r["repeat"] == rep and r["workers"] == w) for w in (1, 2))
+        ratio["wall"].append(round(one["wall_s"] / two["wall_s"], 3))
+        ratio["span"].append(round(one["span_s"] / two["span_s"], 3))
+    out["speedup_2_vs_1"] = ratio["wall"]
+    out["speedup_2_vs_1_span"] = ratio["span"]
+    out["speedup_2_vs_1_median"] = statistics.median(ratio["wall"])
     ray.shutdown()
     return out
 
@@ -277,6 +358,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=400, help="articles for the Ray scaling part")
     ap.add_argument("--profiler", default="fast", choices=["full", "fast", "lexical"])
     ap.add_argument("--shard-size", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=1, help="Ray part: alternate 1 and 2 workers this many times (the median speed-up is reported)")
+    ap.add_argument("--fresh-session", action="store_true", help="Ray part: a new local Ray cluster for every run (default: one for all runs)")
     ap.add_argument("--e2e-n", type=int, default=100_000)
     ap.add_argument("--e2e-engine", default="local", choices=["local", "ray"])
     ap.add_argument("--e2e-shard-size", type=int, default=2000)
