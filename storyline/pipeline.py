@@ -55,8 +55,10 @@ PROFILERS = ("full", "fast", "lexical")
 capitalisation); ``lexical``: no models at all — hashed word vectors (for tests and huge synthetic loads)."""
 
 SNAPSHOT_VERSION = 3
-"""3: a small header pickle ``(version, code fingerprint)`` followed by the state pickle
-``(clusterer, linker)`` in the same stream, so a snapshot of other code is refused unread."""
+"""3: a header line ``storyline-snapshot 3 <code fingerprint>`` followed by the state pickle
+``(clusterer, linker)``, so a snapshot of other code (or of an older format) is refused unread."""
+
+SNAPSHOT_MAGIC = b"storyline-snapshot"
 
 
 @functools.lru_cache(maxsize=1)
@@ -416,8 +418,7 @@ class Pipeline:
         if snap is not None:
             try:
                 with snap[1] as f:  # unpickled from the stored parts as they are read: never the whole snapshot in memory
-                    header = pickle.load(f)
-                    version, fingerprint = header if isinstance(header, tuple) and len(header) == 2 else (None, None)
+                    version, fingerprint = _read_header(f)
                     if version == SNAPSHOT_VERSION and fingerprint == code_fingerprint():
                         clusterer, linker = _load_state(f)
             except Exception as exc:  # noqa: BLE001 - any unreadable snapshot means: rebuild from the log
@@ -469,7 +470,7 @@ class Pipeline:
     def write_snapshot(self, file: Any) -> None:
         """Pickle the header and the clusterer and linker state into ``file`` as it goes (the store
         passes a file that flushes a stored part every few MB: the whole pickle is never in memory)."""
-        pickle.dump((SNAPSHOT_VERSION, code_fingerprint()), file, protocol=pickle.HIGHEST_PROTOCOL)
+        file.write(b"%s %d %s\n" % (SNAPSHOT_MAGIC, SNAPSHOT_VERSION, code_fingerprint().encode("ascii")))
         pickle.dump((self.clusterer, self.linker), file, protocol=pickle.HIGHEST_PROTOCOL)
 
     def snapshot(self) -> None:
@@ -683,6 +684,20 @@ class Pipeline:
             for result in pool.imap(_profile_encoded, _bounded(articles, slots), chunksize=4):
                 slots.release()
                 yield result
+
+
+def _read_header(file: Any) -> tuple[int | None, str | None]:
+    """``(version, code fingerprint)`` from a snapshot's header line; ``(None, None)`` for anything else.
+
+    >>> import io
+    >>> _read_header(io.BytesIO(b"storyline-snapshot 3 0123abcd\\n...")), _read_header(io.BytesIO(b"\\x80\\x05..."))
+    ((3, '0123abcd'), (None, None))
+    """
+    line = file.readline(200)
+    parts = line.split()
+    if len(parts) != 3 or parts[0] != SNAPSHOT_MAGIC or not parts[1].isdigit():
+        return None, None
+    return int(parts[1]), parts[2].decode("ascii", "replace")
 
 
 def _load_state(file: Any) -> Any:
