@@ -42,6 +42,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections import Counter
 
 from anyascii import anyascii
 
@@ -128,20 +129,22 @@ def script_of(text: str) -> str:
     ('han', 'cyrillic', 'arabic', 'latin')
     """
     counts: dict[str, int] = {}
-    for ch in text:
-        if not ch.isalpha():
-            continue
-        if _CJK_RE.match(ch):
-            s = "han"
-        else:
-            name = unicodedata.name(ch, "")
-            s = name.split(" ", 1)[0].lower() if name else "other"
-            if s not in ("latin", "cyrillic", "arabic", "greek", "hebrew"):
-                s = "other"
-        counts[s] = counts.get(s, 0) + 1
+    for ch, n in Counter(text).items():  # distinct characters, in order of first appearance (as the tie-break needs)
+        if ch.isalpha():
+            s = _char_script(ch)
+            counts[s] = counts.get(s, 0) + n
     if not counts:
         return "other"
     return max(counts, key=lambda k: counts[k])
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_script(ch: str) -> str:
+    if _CJK_RE.match(ch):
+        return "han"
+    name = unicodedata.name(ch, "")
+    s = name.split(" ", 1)[0].lower() if name else "other"
+    return s if s in ("latin", "cyrillic", "arabic", "greek", "hebrew") else "other"
 
 
 @functools.lru_cache(maxsize=65536)

@@ -404,6 +404,9 @@ def _scan_cjk(text: str, index: PlaceIndex) -> list[tuple[int, int, _Cand]]:
     return hits
 
 
+_NAME_BREAK = re.compile(r"[.,;:!?()\n\"«»“”]")
+
+
 def _scan_tokens(text: str, language: str, index: PlaceIndex) -> list[tuple[int, int, _Cand]]:
     tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN_RE.finditer(text)]
     norms = [_token_norm(t) if not t.isascii() else t.lower() for _, _, t in tokens]
@@ -413,11 +416,14 @@ def _scan_tokens(text: str, language: str, index: PlaceIndex) -> list[tuple[int,
     while i < len(tokens):
         found = None
         if norms[i] in first_words:
+            # a multi-word name never spans punctuation: where the first mark after this word is, once
+            stop = _NAME_BREAK.search(text, tokens[i][1], tokens[min(i + 3, len(tokens) - 1)][0])
+            stop_at = stop.start() if stop else len(text)
             for n in (4, 3, 2):
                 if i + n > len(tokens):
                     continue
                 start, end = tokens[i][0], tokens[i + n - 1][1]
-                if any(ch in text[tokens[i][1] : tokens[i + n - 1][0]] for ch in ".,;:!?()\n\"«»“”"):
+                if stop_at < tokens[i + n - 1][0]:
                     continue
                 surface = text[start:end]
                 for cand in index.names.get(" ".join(norms[i : i + n]), ()):
