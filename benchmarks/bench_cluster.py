@@ -213,16 +213,16 @@ def training_rows(docs: list[GoldDoc], profiles: list[Profile], *, neighbours: i
     keys = np.stack([key_vector(p) for p in profiles])
     sims = keys @ keys.T
     digests = [Digest(p) for p in profiles]
-    vocabulary = Vocabulary()  # the whole file's document frequencies (online, the clusterer has the stream's so far)
-    for dg in digests:
-        vocabulary.add(dg.words)
+    vocabulary = Vocabulary()  # document frequencies of the stream so far, as the clusterer has them
     members: dict[str, list[int]] = {}
     for i, d in enumerate(docs):
         members.setdefault(d.event, []).append(i)
     rows, labels = [], []
     arrival = np.empty(len(docs), dtype=np.int64)
     arrival[np.random.default_rng(seed).permutation(len(docs))] = np.arange(len(docs))
-    for i, d in enumerate(docs):
+    for i in np.argsort(arrival).tolist():
+        d = docs[i]
+        vocabulary.add(digests[i].words)  # learn_one counts the article's words before judging it
         seen: set[str] = set()
         earlier = [int(j) for j in np.argsort(-sims[i]) if arrival[j] < arrival[i]]
         for j in earlier[:neighbours]:
@@ -241,10 +241,11 @@ def training_rows(docs: list[GoldDoc], profiles: list[Profile], *, neighbours: i
 
 
 def weight_rows(analysers: bool, seeds: int = 2) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Training rows per dev file (cached under .cache/cluster/, keyed by the clustering code)."""
+    """Training rows per dev file (cached under .cache/cluster/, keyed by the clustering code and this file)."""
     h = hashlib.blake2b(digest_size=5)
     for f in ("features.py", "events.py"):
         h.update((ROOT / "storyline" / "cluster" / f).read_bytes())
+    h.update(Path(__file__).read_bytes())
     data = {}
     for name in FILES:
         docs, profiles = load(name, analysers=analysers)
@@ -259,7 +260,7 @@ def weight_rows(analysers: bool, seeds: int = 2) -> dict[str, tuple[np.ndarray, 
     return data
 
 
-def fit_on(data: dict[str, tuple[np.ndarray, np.ndarray]], names: list[str], C: float = 1.0) -> dict[str, float]:
+def fit_on(data: dict[str, tuple[np.ndarray, np.ndarray]], names: list[str], C: float = 3.0) -> dict[str, float]:
     """Logistic weights fitted on ``names`` pooled, each file weighted equally."""
     from sklearn.linear_model import LogisticRegression
 
@@ -274,7 +275,7 @@ def fit_on(data: dict[str, tuple[np.ndarray, np.ndarray]], names: list[str], C: 
     return weights
 
 
-def fit_weights(analysers: bool, C: float = 1.0) -> dict[str, float]:
+def fit_weights(analysers: bool, C: float = 3.0) -> dict[str, float]:
     """Fit the link score's logistic weights on all dev files pooled (each file weighted equally);
     print leave-one-file-out AUC so the generalisation is visible."""
     from sklearn.metrics import roc_auc_score
@@ -290,7 +291,7 @@ def fit_weights(analysers: bool, C: float = 1.0) -> dict[str, float]:
     return fit_on(data, list(FILES), C)
 
 
-def leave_one_file_out(sets: dict[str, Any], analysers: bool, params: dict[str, Any], C: float = 1.0) -> dict[str, Any]:
+def leave_one_file_out(sets: dict[str, Any], analysers: bool, params: dict[str, Any], C: float = 3.0) -> dict[str, Any]:
     """Cluster each dev file with weights fitted on the other three only (same threshold etc.)."""
     data = weight_rows(analysers)
     out = {}

@@ -94,6 +94,37 @@ def salient_names(counts: dict[str, int], k: int = 3) -> tuple[str, ...]:
     return tuple((repeated or order)[:k])
 
 
+def lead_persons(profile: Profile, k: int = 2) -> tuple[str, ...]:
+    """The ``k`` people the article names most (entity keys' last word, so "Mark Milley" and "Milley"
+    are one person; ties: first named first). Empty without entities.
+
+    >>> from storyline.cluster.testing import toy_profile
+    >>> from storyline.types import Mention
+    >>> p = toy_profile("x", [1.0], "Talks").replace(entities=tuple(Mention(t, "PER", 0, 1, "en", t.lower()) for t in ("Mike Pompeo", "Milley", "Pompeo")))
+    >>> lead_persons(p)
+    ('pompeo', 'milley')
+    """
+    counts: dict[str, int] = {}
+    for m in profile.entities:
+        if m.label == "PER":
+            key = (m.key or m.text).lower().split()
+            if key:
+                counts[key[-1]] = counts.get(key[-1], 0) + 1
+    return tuple(sorted(counts, key=lambda n: -counts[n])[:k])
+
+
+def lead_mismatch(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """1.0 when two articles are led by different people: each one's most named person is not
+    among the other's two most named (a different actor: Pompeo's meeting vs Milley's), else 0.0.
+
+    >>> lead_mismatch(("pompeo", "baradar"), ("milley", "flaherty")), lead_mismatch(("pompeo",), ("milley", "pompeo"))
+    (1.0, 0.0)
+    """
+    if not a or not b:
+        return 0.0
+    return float(a[0] != b[0] and a[0] not in b and b[0] not in a)
+
+
 def years(profile: Profile) -> frozenset[int]:
     """Years the text mentions (plus those of extracted dates)."""
     found = {int(y) for s in profile.sentences for y in _YEAR.findall(s)}
@@ -222,7 +253,7 @@ class Vocabulary:
 class Digest:
     """What the link features need from one profile, computed once per article."""
 
-    __slots__ = ("profile", "names", "salient", "years", "day", "script", "digits", "words")
+    __slots__ = ("profile", "names", "salient", "years", "day", "script", "digits", "words", "persons")
 
     def __init__(self, profile: Profile) -> None:
         from storyline.similarity import _SCRIPTS
@@ -236,6 +267,7 @@ class Digest:
         self.years = years(profile)
         self.day = event_day(profile)
         self.script = _SCRIPTS.get(profile.language, 9) if not profile.entities else -1
+        self.persons = lead_persons(profile)
 
     def compact(self) -> Digest:
         """The same digest holding a compact profile (what an event keeps of a representative):
@@ -248,10 +280,11 @@ class Digest:
         return out
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits, self.words)
+        return (self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits, self.words, self.persons)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits, self.words = state
+        self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits, self.words = state[:8]
+        self.persons = state[8] if len(state) > 8 else lead_persons(self.profile)
 
 
 def compact_profile(profile: Profile) -> Profile:
@@ -405,6 +438,7 @@ def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) ->
         "year_conflict": year_conflict,
         "day_gap_log": math.log1p(gap) if gap is not None else 0.0,
         "day_known": float(gap is not None),
+        "lead_mismatch": lead_mismatch(a.persons, b.persons) if pa.language == pb.language else 0.0,
     }
 
 
@@ -427,6 +461,7 @@ LINK_TERMS: tuple[str, ...] = (
     "sentence_ratio",
     "day_gap_excess",
     "year_conflict",
+    "lead_mismatch",
 )
 """The inputs of the link score (derived from :func:`link_features`)."""
 
@@ -449,6 +484,7 @@ def link_terms(f: dict[str, float]) -> dict[str, float]:
         "sentence_ratio": f["sentence_ratio"],
         "day_gap_excess": max(gap - math.log1p(3), 0.0),
         "year_conflict": f["year_conflict"],
+        "lead_mismatch": f.get("lead_mismatch", 0.0),
     }
 
 
@@ -456,24 +492,25 @@ EVENT_TERMS: tuple[str, ...] = LINK_TERMS + ("centroid_score", "event_names_cove
 """Inputs of the article–event score: the link terms averaged over the closest members, plus event-level terms."""
 
 EVENT_WEIGHTS: dict[str, float] = {
-    "bias": -5.597,
-    "lexical_evidence": 5.492,
-    "lead_passage_score": 0.038,
-    "title_score": 3.785,
-    "diagonal_score": 1.843,
-    "align_mean_score": -0.915,
-    "minhash_score": 3.588,
-    "name_evidence": 5.889,
-    "name_shared_evidence": 0.513,
-    "salient_evidence": -0.963,
-    "digit_evidence": 9.292,
-    "sentence_ratio": 0.312,
-    "day_gap_excess": -0.533,
-    "year_conflict": -0.967,
-    "centroid_score": 1.605,
-    "event_names_covered": 1.201,
-    "article_names_covered": 1.525,
-    "event_size_log": 0.261,
+    "bias": -6.008,
+    "lexical_evidence": 9.16,
+    "lead_passage_score": -1.312,
+    "title_score": 4.279,
+    "diagonal_score": 3.812,
+    "align_mean_score": -2.85,
+    "minhash_score": 7.058,
+    "name_evidence": 4.666,
+    "name_shared_evidence": 0.944,
+    "salient_evidence": -2.036,
+    "digit_evidence": 12.068,
+    "sentence_ratio": -0.002,
+    "day_gap_excess": -0.591,
+    "year_conflict": -0.794,
+    "lead_mismatch": -1.241,
+    "centroid_score": 1.858,
+    "event_names_covered": 0.239,
+    "article_names_covered": 1.782,
+    "event_size_log": 0.658,
 }
 """Logistic weights of the article–event score, fitted once on the four dev clustering files pooled
 (online-like rows, each file weighted equally); refit with ``benchmarks/bench_cluster.py --fit-weights``."""
