@@ -83,7 +83,7 @@ def _ray_process_kind(p: Any, driver: int) -> str | None:
 
 
 class _RayCPU:
-    """CPU seconds of every Ray process (and the driver) during a run, sampled with psutil every 0.5 s
+    """CPU seconds of every process of this driver's Ray cluster (and the driver) during a run, sampled with psutil every 0.5 s
     (processes that exit in between lose at most their last 0.5 s); the sampler's own CPU is taken
     out of the driver's."""
 
@@ -100,7 +100,8 @@ class _RayCPU:
     def _sample(self) -> None:
         import psutil
 
-        for p in psutil.process_iter():
+        me = psutil.Process()
+        for p in [me, *me.children(recursive=True)]:  # the local cluster this driver started (not other users' Ray)
             kind = _ray_process_kind(p, os.getpid())
             if kind is None:
                 continue
