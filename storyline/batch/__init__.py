@@ -2,9 +2,10 @@
 
 ``storyline batch INPUT...`` plans deterministic shards (:mod:`.shards`), runs the
 same shard work (:func:`.work.run_shard`: read → profile → encode → write) on one of
-two executors (:mod:`.executors`: worker processes, or Ray Data with one profiler per
-actor), resumes by skipping finished shards, and can cluster the profiled corpus or
-load it into the store (:mod:`.corpus`). Ray is an optional extra, imported lazily.
+two executors (:mod:`.executors`: worker processes, or Ray actors with one profiler
+each), resumes by skipping finished shards, and can cluster the profiled corpus
+(:mod:`.corpus`, :mod:`.partitions`), find its near-duplicates (:mod:`.duplicates`) or
+load it into the store. Ray is an optional extra, imported lazily.
 """
 
 from storyline.batch.corpus import ClusterResult, cluster_corpus, iter_in_date_order, load_into_store

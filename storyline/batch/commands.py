@@ -57,7 +57,7 @@ class _Bar:
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: worker processes on this machine; ray: Ray Data on a local or existing Ray cluster (extra 'ray').")
+              help="local: worker processes on this machine; ray: Ray actors on a local or existing Ray cluster (extra 'ray').")
 @click.option("--address", default=None, metavar="ADDR", help="Ray cluster to join (auto, ray://head:10001); default: start a local one.")
 @click.option("--out", "out", default="profiles.parquet", show_default=True, metavar="DIR|URI",
               help="Output folder of Parquet shards (local path or a URI pyarrow supports, e.g. s3://bucket/run1).")
