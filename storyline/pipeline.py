@@ -287,14 +287,16 @@ class ShortlistStoryLinker(_story_linker_class()):  # type: ignore[misc]
         from storyline.cluster.stories import _event_names
 
         day = event.first_day.toordinal() if event.first_day else None
-        found = self._index.query(np.asarray(event.centroid, dtype=np.float32), k=self.shortlist, day=day, window=float(self.window_days))
+        centroid = event.centroid
+        found = self._index.query(np.asarray(centroid, dtype=np.float32), k=self.shortlist, day=day, window=float(self.window_days))
         candidates = {slot for slot, _ in found}
-        for name in _event_names(event):
+        names = _event_names(event)  # once per event, not once per story scored
+        for name in names:
             candidates.update(self._pos[s] for s in self._by_name.get(name, ()))
         best, best_score = None, -1.0
         for i in sorted(candidates):
             story_id = self._ids[i]
-            score = self.score(event, self.stories_[story_id])
+            score = self.score(event, self.stories_[story_id], names=names, centroid=centroid)
             if score > best_score:
                 best, best_score = story_id, score
         return best, best_score

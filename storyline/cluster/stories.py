@@ -106,22 +106,26 @@ class StoryLinker:
         self.stories_: dict[str, StoryState] = {}
         self.assignments_: dict[str, str] = {}
 
-    def score(self, event: Any, story: StoryState) -> float:
-        """How well ``event`` (an :class:`~storyline.cluster.events.EventState`) fits ``story``; 0 outside the window."""
+    def score(self, event: Any, story: StoryState, *, names: set[str] | None = None, centroid: np.ndarray | None = None) -> float:
+        """How well ``event`` (an :class:`~storyline.cluster.events.EventState`) fits ``story``; 0 outside the window.
+
+        ``names`` (:func:`_event_names` of the event) and ``centroid`` (``event.centroid``) may be
+        passed when one event is scored against many stories: they are the costly part."""
         if event.first_day and story.first_day and story.last_day:
             if event.first_day.toordinal() > story.last_day.toordinal() + self.window_days:
                 return 0.0
             if event.last_day and event.last_day.toordinal() < story.first_day.toordinal() - self.window_days:
                 return 0.0
-        cos = float(event.centroid @ story.centroid)
-        names = _event_names(event)
-        overlap = len(names & set(story.names)) / max(1, min(len(names), len(story.names))) if names and story.names else 0.0
+        cos = float((event.centroid if centroid is None else centroid) @ story.centroid)
+        names = _event_names(event) if names is None else names
+        overlap = len(names & story.names.keys()) / max(1, min(len(names), len(story.names))) if names and story.names else 0.0
         return (1 - self.name_weight) * cos + self.name_weight * overlap
 
     def _best(self, event: Any) -> tuple[str | None, float]:
         best, best_score = None, -1.0
+        names, centroid = _event_names(event), event.centroid
         for story_id, story in self.stories_.items():
-            s = self.score(event, story)
+            s = self.score(event, story, names=names, centroid=centroid)
             if s > best_score:
                 best, best_score = story_id, s
         return best, best_score
