@@ -373,6 +373,10 @@ def test_corpus_copies_agree_with_the_online_clusterer(tmp_path: Path) -> None:
     assert sorted((e[0], e[2]) for e in batch.edges) == sorted((e[0], e[2]) for e in online.copies_.edges)
     assert all(link["original_id"] == wire for link in links if link["kind"] == "near_duplicate")  # each copy to the oldest
 
+    code, stdout, _ = _run([str(tmp_path / "in.jsonl"), "--out", str(out), "--profiler", "fast", "--workers", "2", "--resume", "--cluster", "--partition-days", "0.1"])
+    assert code == 0 and "clustered: 6 articles" in stdout  # time partitions of 2.4 h: the translation is found in another partition than the wire story
+    assert pq.read_table(out / "_copies.parquet").to_pylist() == links
+
 
 def _links(rows: list[dict]) -> list:
     from storyline.batch.duplicates import CopyLink
