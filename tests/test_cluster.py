@@ -336,3 +336,22 @@ def test_centroid_index_drops_or_rebuilds_its_ann_as_events_retire():
     assert index._ann is None and len(index) == 8
     assert [s for s, _ in index.query(vectors[55], k=3, day=55, window=100)][0] == 55
     assert all(s >= 52 for s, _ in index.query(vectors[10], k=8, day=10, window=100))
+
+
+def test_centroid_index_brute_force_over_scattered_live_events_matches_a_full_scan():
+    import numpy as np
+
+    from storyline.cluster.candidates import CentroidIndex
+
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(60, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    for keep in ([0, 59], [0, 1, 2] + list(range(40, 60)), list(range(30, 60))):  # gathered, range from slot 0, range from 30
+        index = CentroidIndex(dim=16)
+        for slot, v in enumerate(vectors):
+            index.upsert(slot, v, day=None)
+        for slot in set(range(60)) - set(keep):
+            index.remove(slot)
+        q = vectors[keep[-1]] + 0.3 * vectors[keep[0]]
+        expected = sorted(keep, key=lambda s: -float(vectors[s] @ q))[:5]
+        assert [s for s, _ in index.query(q, k=5, day=None, window=0)] == expected
