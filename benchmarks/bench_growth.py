@@ -59,6 +59,20 @@ def _words(topic: int) -> list[str]:
     return [word(rnd.randrange(4, 10)) for _ in range(16)] + [word(7).title(), "".join(place.choice(letters) for _ in range(6)).title()]
 
 
+def reuse_snapshot_fingerprint(store: object) -> None:
+    """Make this process's code fingerprint the one in the stored snapshot's header (``--reuse-snapshot``)."""
+    import storyline.pipeline as pipeline
+
+    found = store.open_snapshot()  # type: ignore[attr-defined]
+    if found is None:
+        return
+    with found[1] as f:
+        version, fingerprint = pipeline._read_header(f)
+    if fingerprint is not None:
+        pipeline.code_fingerprint = lambda: fingerprint  # type: ignore[assignment]
+        print(f"reusing the snapshot written by code {fingerprint}", file=sys.stderr)
+
+
 def snapshot_size(store: object) -> int:
     """Bytes of the stored snapshot, read part by part."""
     found = store.open_snapshot()  # type: ignore[attr-defined]
@@ -84,12 +98,17 @@ def main() -> None:
     ap.add_argument("--total", type=int, default=None,
                     help="length of the synthetic stream (sets its density: two years for this many articles; "
                          "default: the largest size + --measure). Give 101000 to measure 10k/30k on the 100k run's stream")
+    ap.add_argument("--reuse-snapshot", action="store_true",
+                    help="load the store's snapshot even if other clustering code wrote it (timing only, when the pickled "
+                         "state's format is unchanged: saves replaying the whole log after a code change)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     total = args.total or sizes[-1] + args.measure
     db = args.db or str(Path(tempfile.mkdtemp(prefix="bench_growth_")) / "growth.db")
     store = open_store(db)
+    if args.reuse_snapshot:
+        reuse_snapshot_fingerprint(store)
     pipe = Pipeline(store, profiler="lexical", workers=args.workers, batch_size=64, snapshot_every=10**9)
     out: dict[str, object] = {"db": db, "load_avg_start": os.getloadavg(), "sizes": {}}
     n = store.counts()["articles"]
