@@ -392,11 +392,13 @@ def test_near_duplicates_need_the_same_language_and_the_threshold(tmp_path: Path
             {"title": "b", "text": text, "date": "2023-04-01", "lang": "en"},  # older: the original
             {"title": "c", "text": " ".join(WIRE[:2]), "date": "2023-04-03"},  # a third of the text: below 0.5
             {"title": "d", "text": "short", "date": "2023-04-03"},
-            {"title": "e", "text": text, "date": "2023-04-01", "lang": "fr"}]  # said to be another language: not a near-duplicate
+            {"title": "e", "text": text, "date": "2023-04-01", "lang": "fr"},  # said to be another language: not a near-duplicate
+            {"title": "f", "text": text, "date": "1969-07-20", "lang": "en"},  # the oldest (before 1970) is everyone's original
+            {"title": "g", "text": text, "lang": "en"}]  # undated: after every dated article
     (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     out = str(tmp_path / "out")
     run_shards(plan_shards([str(tmp_path / "in.jsonl")], shard_size=2), out, "lexical", workers=2)
     ids = {r["title"]: r["article_id"] for r in read_profiles(out).to_pylist()}
     links = find_near_duplicates(out, workers=2)
-    assert [(x.copy, x.original, x.kind, x.score) for x in links] == [(ids["a"], ids["b"], "near_duplicate", 1.0)]
-    assert [x.copy for x in find_near_duplicates(out, workers=0, threshold=1.0)] == [ids["a"]]
+    assert [(x.copy, x.original, x.kind, x.score) for x in links] == [(ids[t], ids["f"], "near_duplicate", 1.0) for t in "bag"]
+    assert [x.copy for x in find_near_duplicates(out, workers=0, threshold=1.0)] == [ids[t] for t in "bag"]

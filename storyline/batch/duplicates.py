@@ -59,7 +59,7 @@ class CopyLink:
 
 
 def part_signatures(path: str, out: str) -> dict[str, Any]:
-    """The map step for one part: ids, dates (µs, ``-1`` undated), languages and MinHash signatures."""
+    """The map step for one part: ids, dates (µs since 1970; ``dated`` False where unknown), languages and MinHash signatures."""
     import pyarrow.parquet as pq
 
     from storyline.store.codec import decode_profile
@@ -67,20 +67,22 @@ def part_signatures(path: str, out: str) -> dict[str, Any]:
     fs, _ = filesystem(out)
     with fs.open_input_file(path) as fh:
         table = pq.read_table(fh, columns=["article_id", "published_at", "language", "profile"])
-    ids, whens, langs, sigs = [], [], [], []
+    ids, whens, dated, langs, sigs = [], [], [], [], []
     for row in table.to_pylist():
         shingles = decode_profile(row["profile"]).shingles
         if len(shingles) == 0:
             continue  # too short to shingle: never a near-duplicate online either
         ids.append(row["article_id"])
         when = row["published_at"]
-        whens.append(-1 if when is None else int(when.timestamp() * 1_000_000))
+        whens.append(0 if when is None else int(when.timestamp() * 1_000_000))
+        dated.append(when is not None)
         langs.append(row["language"] or "")
         sigs.append(np.asarray(shingles, dtype=np.uint32))
     width = len(sigs[0]) if sigs else 0
     return {
         "ids": ids,
         "when": np.asarray(whens, dtype=np.int64),
+        "dated": np.asarray(dated, dtype=bool),
         "language": langs,
         "signatures": np.vstack(sigs) if sigs else np.zeros((0, width), dtype=np.uint32),
     }
@@ -172,10 +174,11 @@ def find_near_duplicates(
     if len(ids) < 2:
         return []
     when = np.concatenate([p["when"] for p in parts])
+    dated = np.concatenate([p["dated"] for p in parts])
     langs = np.asarray([x for p in parts for x in p["language"]])
     sigs = np.vstack([p["signatures"] for p in parts])
     id_arr = np.asarray(ids)
-    order = np.lexsort((id_arr, np.where(when < 0, np.iinfo(np.int64).max, when), when < 0))  # dated by time, then undated; ties by id
+    order = np.lexsort((id_arr, np.where(dated, when, 0), ~dated))  # dated by time, then undated; ties by id
     id_arr, langs, sigs = id_arr[order], langs[order], sigs[order]
     pairs, _ = candidate_pairs(band_keys(sigs), max_bucket=max_bucket)
     if not len(pairs):
