@@ -19,8 +19,10 @@ the machine is shared.
 ``lexical`` profiler (no models: the scale run measures the batch machinery — reading, sharding,
 encoding, Parquet writing — not the models, whose per-article cost the Ray part measures),
 ``--engine local --workers 2``; wall time, CPU time of the whole process tree, peak RSS of the tree
-(sampled every 0.2 s with psutil) and output size; then ``--cluster-n`` of those articles clustered
-in date order (``cluster_corpus``) with its time and peak memory.
+(sampled every 0.2 s with psutil) and output size; then the near-duplicates over the whole output
+(``find_near_duplicates``), ``--cluster-n`` of those articles clustered in date order
+(``cluster_corpus``) with its time and peak memory, and with ``--partition-days`` the whole output
+clustered in time partitions.
 """
 
 from __future__ import annotations
@@ -274,6 +276,8 @@ def e2e_part(args: argparse.Namespace) -> dict[str, Any]:
         "load_after": [round(x, 1) for x in os.getloadavg()],
     }
     print(json.dumps({"e2e": result}), flush=True)
+    result["near_duplicates"] = _near_duplicates(out_dir)
+    print(json.dumps({"near_duplicates": result["near_duplicates"]}), flush=True)
     if args.cluster_n:
         result["cluster"] = _cluster_subset(out_dir, args.cluster_n, tmp)
         print(json.dumps({"cluster": result["cluster"]}), flush=True)
@@ -290,6 +294,26 @@ def e2e_part(args: argparse.Namespace) -> dict[str, Any]:
             result["partitioned"]["bcubed_vs_sequential"] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
             print(json.dumps({"bcubed_vs_sequential": result["partitioned"]["bcubed_vs_sequential"]}), flush=True)
     return result
+
+
+def _near_duplicates(out_dir: Path) -> dict[str, Any]:
+    """``find_near_duplicates`` over the whole e2e output (2 worker processes for the map), in a child process."""
+    code = f"""
+import json, resource, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from storyline.batch.duplicates import find_near_duplicates
+t0, c0 = time.perf_counter(), time.process_time()
+links = find_near_duplicates({str(out_dir)!r}, workers=2)
+ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({{"links": len(links), "wall_s": round(time.perf_counter() - t0, 1), "driver_cpu_s": round(time.process_time() - c0, 1),
+                  "workers_cpu_s": round(ch.ru_utime + ch.ru_stime, 1),
+                  "peak_rss_driver_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                  "peak_rss_largest_worker_mb": round(ch.ru_maxrss / 1024)}}))
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        return {"error": res.stderr[-2000:]}
+    return dict(json.loads(res.stdout.strip().splitlines()[-1]))
 
 
 def _cluster_partitioned(out_dir: Path, days: float, tmp: Path) -> dict[str, Any]:
