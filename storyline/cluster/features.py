@@ -462,12 +462,14 @@ LINK_TERMS: tuple[str, ...] = (
     "day_gap_excess",
     "year_conflict",
     "lead_mismatch",
+    "lexical_high",
 )
 """The inputs of the link score (derived from :func:`link_features`)."""
 
 def link_terms(f: dict[str, float]) -> dict[str, float]:
     """The link score's inputs from raw link features: name evidence only where names are comparable,
-    the day gap only beyond three days."""
+    the day gap only beyond three days, and the lexical score also as a hinge above 0.35 (a high
+    same-language TF-IDF cosine is stronger evidence than a linear term gives it)."""
     comparable = f["names_comparable"]
     gap = f["day_gap_log"] * f["day_known"]
     return {
@@ -485,6 +487,7 @@ def link_terms(f: dict[str, float]) -> dict[str, float]:
         "day_gap_excess": max(gap - math.log1p(3), 0.0),
         "year_conflict": f["year_conflict"],
         "lead_mismatch": f.get("lead_mismatch", 0.0),
+        "lexical_high": f.get("lexical_comparable", 0.0) * max(f.get("lexical_score", 0.0) - 0.35, 0.0),
     }
 
 
@@ -492,25 +495,26 @@ EVENT_TERMS: tuple[str, ...] = LINK_TERMS + ("centroid_score", "event_names_cove
 """Inputs of the article–event score: the link terms averaged over the closest members, plus event-level terms."""
 
 EVENT_WEIGHTS: dict[str, float] = {
-    "bias": -6.008,
-    "lexical_evidence": 9.16,
-    "lead_passage_score": -1.312,
-    "title_score": 4.279,
-    "diagonal_score": 3.812,
-    "align_mean_score": -2.85,
-    "minhash_score": 7.058,
-    "name_evidence": 4.666,
-    "name_shared_evidence": 0.944,
-    "salient_evidence": -2.036,
-    "digit_evidence": 12.068,
-    "sentence_ratio": -0.002,
-    "day_gap_excess": -0.591,
-    "year_conflict": -0.794,
-    "lead_mismatch": -1.241,
-    "centroid_score": 1.858,
-    "event_names_covered": 0.239,
-    "article_names_covered": 1.782,
-    "event_size_log": 0.658,
+    "bias": -5.883,
+    "lexical_evidence": 9.043,
+    "lead_passage_score": -1.381,
+    "title_score": 4.136,
+    "diagonal_score": 3.932,
+    "align_mean_score": -2.88,
+    "minhash_score": 7.113,
+    "name_evidence": 4.642,
+    "name_shared_evidence": 0.938,
+    "salient_evidence": -1.904,
+    "digit_evidence": 11.938,
+    "sentence_ratio": -0.085,
+    "day_gap_excess": -0.584,
+    "year_conflict": -0.762,
+    "lead_mismatch": -1.237,
+    "lexical_high": 1.44,
+    "centroid_score": 1.871,
+    "event_names_covered": 0.221,
+    "article_names_covered": 1.734,
+    "event_size_log": 0.661,
 }
 """Logistic weights of the article–event score, fitted once on the four dev clustering files pooled
 (online-like rows, each file weighted equally); refit with ``benchmarks/bench_cluster.py --fit-weights``."""
