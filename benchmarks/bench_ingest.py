@@ -77,12 +77,6 @@ def main() -> None:
     ap.add_argument("--profiler", default="full", choices=["full", "fast", "lexical"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument(
-        "--preload-languages", action="store_true",
-        help="before the workers fork, also load every language's models (Profiler.preload), which the pipeline's own "
-        "preload (one English warm-up article) leaves to each worker's first article of that language",
-    )
-    ap.add_argument("--vocabulary", action="store_true", help="with --preload-languages: fill the spaCy vocabularies too")
     args = ap.parse_args()
     docs, origin = articles(args.n)
     db = Path(tempfile.mkdtemp(prefix="bench_ingest_")) / "ingest.db"
@@ -102,13 +96,7 @@ def main() -> None:
     cpu0, t0 = time.process_time(), time.perf_counter()
     pipe = Pipeline(store, profiler=args.profiler, workers=args.workers, batch_size=args.batch_size)
     load_cpu = time.process_time()
-    pipe.preload()  # the models, once, in this process (forked workers share them)
-    if args.preload_languages:
-        # what Pipeline.preload would do with the proposed change (pipeline.py calls profiler.preload());
-        # until then the benchmark reaches the shared profiler itself
-        shared = pipe._pool_profiler() if args.workers > 0 else pipe._local_profiler()
-        if hasattr(shared, "preload"):
-            shared.preload(vocabulary=args.vocabulary)
+    pipe.preload()  # every language's models, once, in this process (forked workers share them)
     load_cpu = time.process_time() - load_cpu
     report = pipe.ingest(docs, on_progress=progress)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
@@ -124,7 +112,6 @@ def main() -> None:
         "mean_chars": round(sum(len(d.text) for d in docs) / len(docs)),
         "source": origin,
         "profiler": args.profiler,
-        "preload": ("every language" + (" + vocabularies" if args.vocabulary else "")) if args.preload_languages else "pipeline (warm-up article)",
         "workers": args.workers,
         "articles_per_second_total": round(report.added / wall, 1),
         "articles_per_second_steady": round((report.added - 1) / steady, 1) if steady > 0 else None,

@@ -537,8 +537,11 @@ class Pipeline:
 
             with threadpool_limits(limits=1):
                 profiler = make_profiler(self.profiler_kind or "full")
-                try:  # models load on first use: load them here, once, before the fork
-                    profiler.profile(Article.from_text("Warm-up", "The council of Paris met on Monday. It approved 12 new schools."))
+                try:  # models load on first use: load every language's here, once, before the fork
+                    if hasattr(profiler, "preload"):
+                        profiler.preload()
+                    else:
+                        profiler.profile(Article.from_text("Warm-up", "The council of Paris met on Monday. It approved 12 new schools."))
                 except Exception as exc:  # noqa: BLE001 - the workers then load (and report) on their own
                     _log.warning("profiler warm-up failed (%s): each worker loads its models", exc)
                 self._shared_profiler = profiler
@@ -682,6 +685,11 @@ class Pipeline:
         # forked workers inherit the models loaded once here (not pickled: fork passes the object itself);
         # spawned ones load their own
         shared = self._pool_profiler() if fork else (self.profiler_kind or "full")
+        if fork:
+            import gc
+
+            gc.collect()
+            gc.freeze()  # the models' objects: the workers' collections no longer walk (and copy) them
         with ctx.Pool(self.workers, initializer=_init_worker, initargs=(shared,)) as pool:
             for result in pool.imap(_profile_encoded, _bounded(articles, slots), chunksize=4):
                 slots.release()
