@@ -685,12 +685,17 @@ class Pipeline:
         # forked workers inherit the models loaded once here (not pickled: fork passes the object itself);
         # spawned ones load their own
         shared = self._pool_profiler() if fork else (self.profiler_kind or "full")
-        if fork:
-            import gc
+        import gc
 
+        if fork:
             gc.collect()
-            gc.freeze()  # the models' objects: the workers' collections no longer walk (and copy) them
-        with ctx.Pool(self.workers, initializer=_init_worker, initargs=(shared,)) as pool:
+            gc.freeze()  # what is loaded now (the models): the workers' collections never walk (and copy) it
+        try:
+            pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(shared,))
+        finally:
+            if fork:
+                gc.unfreeze()  # the workers are forked; this process collects as before
+        with pool:
             for result in pool.imap(_profile_encoded, _bounded(articles, slots), chunksize=4):
                 slots.release()
                 yield result
