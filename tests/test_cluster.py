@@ -355,3 +355,39 @@ def test_centroid_index_brute_force_over_scattered_live_events_matches_a_full_sc
         q = vectors[keep[-1]] + 0.3 * vectors[keep[0]]
         expected = sorted(keep, key=lambda s: -float(vectors[s] @ q))[:5]
         assert [s for s, _ in index.query(q, k=5, day=None, window=0)] == expected
+
+
+def test_consolidation_rejoins_events_split_online_and_keeps_different_ones_apart(profiles):
+    # threshold 1.0: no score reaches it, so every article opens its own event online
+    # (b2_de is left out: once b2 and its German translation are one event, b1 scores 0.5 against the
+    # pair on average — a member in another language has no lexical or name evidence against b1)
+    split = dict(threshold=1.0, merge_threshold=1.0, rescue_threshold=1.0)
+    order = [k for k in ORDER if k != "b2_de"]
+    apart = EventClusterer(**split, consolidate_threshold=1.0)
+    events = dict(zip(order, apart.cluster_many([profiles[k] for k in order])))
+    assert events["a1"] != events["a2"] and events["b1"] != events["b2"]
+    model = EventClusterer(**split)
+    events = dict(zip(order, model.cluster_many([profiles[k] for k in order])))
+    assert events["a1"] == events["a2"] == events["a1_es"] == events["a1_copy"]
+    assert events["b1"] == events["b2"]
+    assert len({events["a1"], events["b1"], events["c1"]}) == 3
+    assert {into for _, into, _ in model.merges_} <= set(model.events_)  # merges recorded, into surviving events
+    assert len(model.merges_) == len(apart.events_) - len(model.events_)
+
+
+def test_consolidation_does_not_depend_on_arrival_order(profiles):
+    keys = ["b2", "a1_copy", "c1", "a2", "b1", "a1", "b2_de", "a1_es"]
+    split = dict(threshold=1.0, merge_threshold=1.0, rescue_threshold=1.0)
+    groups = []
+    for order in (ORDER, keys, keys[::-1]):
+        events = dict(zip(order, EventClusterer(**split).cluster_many([profiles[k] for k in order])))
+        groups.append(sorted(sorted(k for k in events if events[k] == e) for e in set(events.values())))
+    assert groups[0] == groups[1] == groups[2]
+
+
+def test_online_learning_never_consolidates(profiles):
+    model = EventClusterer(threshold=1.0, merge_threshold=1.0, rescue_threshold=1.0)
+    for key in ORDER:
+        model.learn_one(profiles[key])
+    assert model.event_of(profiles["a1"].article_id) != model.event_of(profiles["a2"].article_id)
+    assert not model.merges_

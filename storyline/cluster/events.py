@@ -287,6 +287,10 @@ class EventClusterer:
         Slack for late articles: an article dated up to this many days before the newest one
         still meets every event it could meet. An article dated earlier than that (a late
         arrival) may only join live events or open a new one.
+    consolidate_threshold:
+        Batch only (:meth:`cluster_many`): after the rescue of lone articles, two events whose
+        representatives score at least this against each other on average (both directions) are
+        merged, the best pair first (:meth:`consolidate`; 1.0: never).
     weights:
         Article–event score weights (``None``: the built-in :data:`~storyline.cluster.features.EVENT_WEIGHTS`).
     """
@@ -307,6 +311,7 @@ class EventClusterer:
         weights: dict[str, float] | None = None,
         retire_after: int = 2000,
         retire_margin_days: float = 30.0,
+        consolidate_threshold: float = 0.6,
     ) -> None:
         self.threshold = threshold
         self.merge_threshold = merge_threshold
@@ -322,6 +327,7 @@ class EventClusterer:
         self.weights = weights
         self.retire_after = retire_after
         self.retire_margin_days = retire_margin_days
+        self.consolidate_threshold = consolidate_threshold
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle, filling what older versions did not store (new parameters get their defaults)."""
@@ -354,7 +360,7 @@ class EventClusterer:
 
     def _validate(self) -> None:
         owner = type(self).__name__
-        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold"):
+        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold", "consolidate_threshold"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise invalid_parameter(name, owner, "a float in the range [0, 1]", value)
@@ -444,12 +450,70 @@ class EventClusterer:
 
     def cluster_many(self, profiles: Sequence[Profile]) -> list[str]:
         """Cluster a batch: learn each profile in order, let lone articles join their best event
-        (``rescue_threshold``), then report every article's *final* event (after any merges).
+        (``rescue_threshold``), merge events that agree with each other (:meth:`consolidate`), then report every article's *final* event (after any merges).
         Returns one event id per profile, in input order."""
         for profile in profiles:
             self.learn_one(profile)
         self.rescue_singletons()
+        self.consolidate()
         return [self.assignments_[p.article_id] for p in profiles]
+
+    def consolidate(self) -> None:
+        """The end of a batch pass, after :meth:`rescue_singletons`: an agglomerative second pass
+        over the live events. Two events whose representatives score at least
+        ``consolidate_threshold`` against each other on average (both directions, the :meth:`_agree`
+        check made symmetric) are merged, the best pair first, until no pair is left (merges recorded
+        in ``merges_``). Pairs are the nearest centroids (``candidates``, ``candidate_floor``) whose
+        day ranges lie within ``window_days``. 1.0: never. :meth:`cluster_many` calls it;
+        :meth:`learn_one` never does."""
+        if not self._fitted or self.consolidate_threshold >= 1.0:
+            return
+        scores: dict[tuple[str, str], float] = {}
+        for event_id in list(self._live):
+            self._pair_scores(event_id, scores)
+        while scores:
+            (a, b), best = max(scores.items(), key=lambda kv: (kv[1], -self.events_[kv[0][0]].slot, -self.events_[kv[0][1]].slot))
+            if best < self.consolidate_threshold:
+                break
+            into, absorbed = (a, b) if self.events_[a].slot < self.events_[b].slot else (b, a)
+            self._merge(absorbed, into, best)
+            scores = {k: v for k, v in scores.items() if absorbed not in k and into not in k}
+            self._pair_scores(into, scores)
+
+    def _pair_scores(self, event_id: str, scores: dict[tuple[str, str], float]) -> None:
+        """Add the symmetric agreement of ``event_id`` with each nearby live event to ``scores``."""
+        ev = self.events_[event_id]
+        if ev.retired or not ev.representatives:
+            return
+        found = self._index.query(ev.centroid, k=self.candidates + 1, day=None, window=0.0, floor=self.candidate_floor)
+        for slot, _ in found:
+            other = self._slots[slot]
+            if other == event_id:
+                continue
+            key = (event_id, other) if ev.slot < self.events_[other].slot else (other, event_id)
+            if key in scores or not self._within_window(ev, self.events_[other]):
+                continue
+            scores[key] = (self._agreement(event_id, other, copies=True) + self._agreement(other, event_id, copies=True)) / 2
+
+    def _within_window(self, a: EventState, b: EventState) -> bool:
+        if not (a.first_day and a.last_day and b.first_day and b.last_day):
+            return True
+        gap = max((b.first_day - a.last_day).days, (a.first_day - b.last_day).days, 0)
+        return gap <= self.window_days
+
+    def _agreement(self, absorbed_id: str, into_id: str, *, copies: bool = False) -> float:
+        """Mean score of ``absorbed_id``'s representatives against ``into_id`` (0 without representatives);
+        with ``copies``, a representative that is a near-duplicate or translation of one of the other
+        event's scores at least 0.99, as in :meth:`_judge`."""
+        src, dst = self.events_[absorbed_id], self.events_[into_id]
+        scores = []
+        for d in src.representatives:
+            terms, pairs = dst.terms(d, key_vector(d.profile), self.compare, self.vocabulary_)
+            score = event_score(terms, self.weights)
+            if copies and any(self._copy_kind(d.profile, rep.profile, f) for rep, f in pairs):
+                score = max(score, 0.99)
+            scores.append(score)
+        return float(np.mean(scores)) if scores else 0.0
 
     def rescue_singletons(self) -> None:
         """The end of a batch pass: an event of one article joins its best candidate event if that
@@ -524,9 +588,7 @@ class EventClusterer:
     def _agree(self, absorbed_id: str, into_id: str) -> bool:
         """A merge needs the two events to link directly too, not only through the new article:
         the absorbed event's representatives score at least ``threshold`` against the other on average."""
-        src, dst = self.events_[absorbed_id], self.events_[into_id]
-        scores = [event_score(dst.terms(d, key_vector(d.profile), self.compare, self.vocabulary_)[0], self.weights) for d in src.representatives]
-        return bool(scores) and float(np.mean(scores)) >= self.threshold
+        return bool(self.events_[absorbed_id].representatives) and self._agreement(absorbed_id, into_id) >= self.threshold
 
     def _copy_kind(self, p: Profile, q: Profile, f: dict[str, float]) -> str | None:
         """``near_duplicate`` / ``translation`` / None for two profiles and their link features."""
