@@ -402,3 +402,14 @@ def test_near_duplicates_need_the_same_language_and_the_threshold(tmp_path: Path
     links = find_near_duplicates(out, workers=2)
     assert [(x.copy, x.original, x.kind, x.score) for x in links] == [(ids[t], ids["f"], "near_duplicate", 1.0) for t in "bag"]
     assert [x.copy for x in find_near_duplicates(out, workers=0, threshold=1.0)] == [ids[t] for t in "bag"]
+
+
+@pytest.mark.ray
+def test_ray_data_api_equals_in_process(corpus: Path, tmp_path: Path, ray_cluster) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("ray.data")
+    local, remote = tmp_path / "local", tmp_path / "ray-data"
+    assert _run([str(corpus), "--out", str(local), "--profiler", "lexical", "--engine", "local", "--workers", "0", "--shard-size", "4"])[0] == 1
+    code, stdout, _ = _run([str(corpus), "--out", str(remote), "--profiler", "lexical", "--engine", "ray", "--ray-api", "data",
+                            "--workers", "2", "--shard-size", "4"])
+    assert code == 1 and "(ray, 2 workers" in stdout  # exit 1: the corpus's two bad records, reported as locally
+    assert _table(remote) == _table(local)

@@ -58,6 +58,9 @@ class _Bar:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: worker processes on this machine; ray: Ray actors on a local or existing Ray cluster (extra 'ray').")
+@click.option("--ray-api", type=click.Choice(["actors", "data"]), default="actors", show_default=True,
+              help="With --engine ray: plain Ray actors, or Ray Data's map_batches over an actor pool (same results; Ray Data "
+              "adds its streaming executor's back-pressure and autoscaling at a few % of a core).")
 @click.option("--address", default=None, metavar="ADDR", help="Ray cluster to join (auto, ray://head:10001); default: start a local one.")
 @click.option("--out", "out", default="profiles.parquet", show_default=True, metavar="DIR|URI",
               help="Output folder of Parquet shards (local path or a URI pyarrow supports, e.g. s3://bucket/run1).")
@@ -74,6 +77,7 @@ class _Bar:
 def batch_command(
     inputs: tuple[str, ...],
     engine: str,
+    ray_api: str,
     address: str | None,
     out: str,
     db: str | None,
@@ -125,7 +129,7 @@ def batch_command(
     wall, cpu = time.perf_counter(), time.process_time()
     bar = _Bar(len(shards), len(shards) - len(todo), f"profiling ({engine})")
     try:
-        done_now = run_shards(todo, out, profiler, engine=engine, workers=workers, address=address, on_done=bar.advance)
+        done_now = run_shards(todo, out, profiler, engine=engine, workers=workers, address=address, on_done=bar.advance, ray_api=ray_api)
     finally:
         bar.close()
     seconds = time.perf_counter() - wall

@@ -15,6 +15,7 @@ Ray is imported only inside :func:`import_ray`.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -106,6 +107,10 @@ class ShardWorker:
         self.threads.check()
         return summary
 
+    def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
+        """Ray Data's ``map_batches`` entry (``--ray-api data``): one shard per row of the batch."""
+        return {"summary": [json.dumps(self.run(json.loads(s))) for s in batch["shard"]]}
+
     def ready(self) -> int:
         """The actor's pid, once its profiler is built."""
         return os.getpid()
@@ -181,6 +186,48 @@ def run_ray(
             ray.kill(actor)
 
 
+def run_ray_data(
+    shards: Sequence[Shard],
+    out: str,
+    profiler: str,
+    *,
+    workers: int = 2,
+    address: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Run the shards with Ray Data: ``map_batches`` over the shard list with an actor pool of
+    ``workers`` :class:`ShardWorker` (1 CPU each, one profiler each).
+
+    Same work and results as :func:`run_ray`; Ray Data adds its streaming executor (a driver that
+    polls, an autoscaling coordinator and a stats actor), which on a 2-core machine costs ~5 % of a
+    core (docs/benchmarks.md, "Batch and Ray"), and brings what it offers on a large cluster:
+    back-pressure, autoscaling actor pools and its dashboards."""
+    if not shards:
+        return
+    init_ray(address, num_cpus=None)
+    try:
+        import ray.data
+    except ImportError:
+        raise ConfigError(f"[{ConfigError.code}] --ray-api data needs Ray Data: pip install 'ray[data]==2.60.0'") from None
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False  # storyline draws its own (per shard, with articles/s)
+    ctx.print_on_execution_start = False
+    out = out if "://" in out else os.path.abspath(out)
+    ds = ray.data.from_items([{"shard": json.dumps(s.to_json())} for s in shards], override_num_blocks=len(shards))
+    ds = ds.map_batches(
+        ShardWorker,
+        fn_constructor_kwargs={"profiler": profiler, "out": out},
+        batch_size=1,
+        compute=ray.data.ActorPoolStrategy(size=max(1, min(workers, len(shards)))),
+        num_cpus=1,
+    )
+    for row in ds.iter_rows():
+        yield json.loads(row["summary"])
+
+
+RAY_APIS = ("actors", "data")
+
+
 def run_shards(
     shards: Sequence[Shard],
     out: str,
@@ -190,12 +237,17 @@ def run_shards(
     workers: int = 0,
     address: str | None = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
+    ray_api: str = "actors",
 ) -> list[dict[str, Any]]:
-    """Run the shards on ``engine`` (``local`` or ``ray``); the summaries in the order they finished."""
+    """Run the shards on ``engine`` (``local`` or ``ray``, the latter with plain actors or Ray Data:
+    ``ray_api``); the summaries in the order they finished."""
     if engine == "local":
         it = run_local(shards, out, profiler, workers=workers)
+    elif engine == "ray" and ray_api in RAY_APIS:
+        run = run_ray if ray_api == "actors" else run_ray_data
+        it = run(shards, out, profiler, workers=max(1, workers), address=address)
     elif engine == "ray":
-        it = run_ray(shards, out, profiler, workers=max(1, workers), address=address)
+        raise ConfigError(f"[{ConfigError.code}] The 'ray_api' parameter of run_shards must be one of {RAY_APIS}. Got {ray_api!r} instead.")
     else:
         raise ConfigError(f"[{ConfigError.code}] The 'engine' parameter of run_shards must be one of {ENGINES}. Got {engine!r} instead.")
     done = []
