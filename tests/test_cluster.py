@@ -391,3 +391,26 @@ def test_online_learning_never_consolidates(profiles):
         model.learn_one(profiles[key])
     assert model.event_of(profiles["a1"].article_id) != model.event_of(profiles["a2"].article_id)
     assert not model.merges_
+
+
+def test_consolidation_takes_a_title_only_event_at_its_own_word(profiles):
+    # a title-only article has no sentences to be compared with, so the other event scores it low;
+    # its agreement with the event alone decides (the ECB+ title-only fragments)
+    from storyline.analyse.profile import Profiler
+
+    title = "Chile earthquake: 14 injured in Antofagasta"
+    lone = Profiler().profile(Article.from_text(title, title, source="test:title", language_hint="en",
+                                                published_at=datetime(2024, 3, 5, tzinfo=timezone.utc)))
+    assert len(lone.sentences) <= 1
+    model = EventClusterer(threshold=1.0, merge_threshold=1.0, rescue_threshold=1.0, consolidate_threshold=1.0)
+    model.cluster_many([profiles["a1"], profiles["b1"], lone])
+    a, t = model.event_of(profiles["a1"].article_id), model.event_of(lone.article_id)
+    scores: dict[tuple[str, str], float] = {}
+    model._pair_scores(t, scores)
+    own, other = model._agreement(t, a, copies=True), model._agreement(a, t, copies=True)
+    assert own != other
+    assert scores[tuple(sorted((a, t)))] == own
+    model._pair_scores(model.event_of(profiles["b1"].article_id), scores)
+    b = model.event_of(profiles["b1"].article_id)
+    if (pair := tuple(sorted((a, b)))) in scores:  # two full articles: both directions, averaged
+        assert scores[pair] == (model._agreement(a, b, copies=True) + model._agreement(b, a, copies=True)) / 2

@@ -206,6 +206,11 @@ def segment_translation(profile: Profile, threshold: float = 0.6) -> tuple[str, 
     return None
 
 
+def _title_only(ev: EventState) -> bool:
+    """Whether every representative of ``ev`` is a title with at most one sentence."""
+    return all(len(r.profile.sentences) <= 1 for r in ev.representatives)
+
+
 class CopyGraph:
     """Which article is a near-duplicate or a translation of which.
 
@@ -462,8 +467,9 @@ class EventClusterer:
         """The end of a batch pass, after :meth:`rescue_singletons`: an agglomerative second pass
         over the live events. Two events whose representatives score at least
         ``consolidate_threshold`` against each other on average (both directions, the :meth:`_agree`
-        check made symmetric) are merged, the best pair first, until no pair is left (merges recorded
-        in ``merges_``). Pairs are the nearest centroids (``candidates``, ``candidate_floor``) whose
+        check made symmetric; an event of title-only articles, which has no sentences to be compared
+        with, is taken at its own word: its agreement with the other event alone counts) are merged,
+        the best pair first, until no pair is left (merges recorded in ``merges_``). Pairs are the nearest centroids (``candidates``, ``candidate_floor``) whose
         day ranges lie within ``window_days``. 1.0: never. :meth:`cluster_many` calls it;
         :meth:`learn_one` never does."""
         if not self._fitted or self.consolidate_threshold >= 1.0:
@@ -493,7 +499,9 @@ class EventClusterer:
             key = (event_id, other) if ev.slot < self.events_[other].slot else (other, event_id)
             if key in scores or not self._within_window(ev, self.events_[other]):
                 continue
-            scores[key] = (self._agreement(event_id, other, copies=True) + self._agreement(other, event_id, copies=True)) / 2
+            x, y = self._agreement(event_id, other, copies=True), self._agreement(other, event_id, copies=True)
+            tx, ty = _title_only(ev), _title_only(self.events_[other])
+            scores[key] = x if tx and not ty else y if ty and not tx else (x + y) / 2
 
     def _within_window(self, a: EventState, b: EventState) -> bool:
         if not (a.first_day and a.last_day and b.first_day and b.last_day):
