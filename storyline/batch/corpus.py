@@ -115,6 +115,7 @@ def cluster_corpus(out: str, *, clusterer: Any = None, linker: Any = None, write
         order.append(row["article_id"])
     if order:
         clusterer.rescue_singletons()  # what cluster_many does after its pass (lone articles join their best event)
+        clusterer.consolidate()  # and then (events split online rejoin)
         stories = linker.link_many(clusterer)
     else:
         stories = {}

@@ -122,6 +122,7 @@ def cluster_partition(out: str, part: Partition, params: dict[str, Any] | None =
             profiles[row["article_id"]] = (profile, row["outlet"])
     if rows:
         clusterer.rescue_singletons()  # as cluster_many does after its pass
+        clusterer.consolidate()
     core = {a: clusterer.assignments_[a] for a in profiles}
     context = {r["article_id"]: clusterer.assignments_[r["article_id"]] for r in rows if not r["core"]}
     events: dict[str, EventState] = {}
