@@ -41,6 +41,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from storyline.batch.corpus import _part_paths
+from storyline.cluster.candidates import band_keys
 from storyline.batch.work import _write_atomic, filesystem
 
 ROWS = 4
@@ -86,25 +87,6 @@ def part_signatures(path: str, out: str) -> dict[str, Any]:
         "language": langs,
         "signatures": np.vstack(sigs) if sigs else np.zeros((0, width), dtype=np.uint32),
     }
-
-
-def band_keys(signatures: np.ndarray, rows: int = ROWS) -> np.ndarray:
-    """One 64-bit key per (article, band) of ``rows`` signature values; shape ``(n, bands)``.
-
-    >>> sig = np.arange(8, dtype=np.uint32).reshape(1, 8)
-    >>> k = band_keys(np.vstack([sig, sig, sig + 1]))
-    >>> k.shape, bool((k[0] == k[1]).all()), bool((k[0] == k[2]).any())
-    ((3, 2), True, False)
-    """
-    n, width = signatures.shape
-    bands = width // rows
-    s = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
-    key = np.full((n, bands), 0xCBF29CE484222325, dtype=np.uint64) ^ np.arange(bands, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for r in range(rows):
-            key = (key ^ s[:, :, r]) * np.uint64(0x100000001B3)
-            key ^= key >> np.uint64(29)
-    return key
 
 
 def candidate_pairs(keys: np.ndarray, *, max_bucket: int = 200) -> tuple[np.ndarray, int]:
@@ -180,7 +162,7 @@ def find_near_duplicates(
     id_arr = np.asarray(ids)
     order = np.lexsort((id_arr, np.where(dated, when, 0), ~dated))  # dated by time, then undated; ties by id
     id_arr, langs, sigs = id_arr[order], langs[order], sigs[order]
-    pairs, _ = candidate_pairs(band_keys(sigs), max_bucket=max_bucket)
+    pairs, _ = candidate_pairs(band_keys(sigs, ROWS), max_bucket=max_bucket)
     if not len(pairs):
         return []
     i, j = pairs[:, 0], pairs[:, 1]
@@ -235,4 +217,4 @@ def copy_graph(links: Iterable[CopyLink]) -> Any:
     return graph
 
 
-__all__ = ["COPIES_FILE", "CopyLink", "band_keys", "candidate_pairs", "copy_graph", "find_near_duplicates", "part_signatures", "translations_of", "write_copies"]
+__all__ = ["COPIES_FILE", "CopyLink", "candidate_pairs", "copy_graph", "find_near_duplicates", "part_signatures", "translations_of", "write_copies"]

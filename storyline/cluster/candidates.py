@@ -150,6 +150,27 @@ def _resize(arr: np.ndarray, shape: tuple[int, ...], fill: object) -> np.ndarray
     return out
 
 
+def band_keys(signatures: np.ndarray, rows: int = 4) -> np.ndarray:
+    """One 64-bit key per (signature, band) of ``rows`` values: the band's number and its rows,
+    hashed with wrap-around arithmetic; shape ``(n, bands)``. The online :class:`MinHashBands`
+    and the corpus-wide batch join (:mod:`storyline.batch.duplicates`) use the same keys.
+
+    >>> sig = np.arange(8, dtype=np.uint32).reshape(1, 8)
+    >>> k = band_keys(np.vstack([sig, sig, sig + 1]))
+    >>> k.shape, bool((k[0] == k[1]).all()), bool((k[0] == k[2]).any())
+    ((3, 2), True, False)
+    """
+    n, width = signatures.shape
+    bands = width // rows
+    s = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+    key = np.full((n, bands), 0xCBF29CE484222325, dtype=np.uint64) ^ np.arange(bands, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for r in range(rows):
+            key = (key ^ s[:, :, r]) * np.uint64(0x100000001B3)
+            key ^= key >> np.uint64(29)
+    return key
+
+
 class MinHashBands:
     """Banded LSH over MinHash signatures: items sharing any band are candidates.
 
@@ -218,16 +239,8 @@ class MinHashBands:
         self._dead = np.zeros(len(self._signatures), dtype=bool)
 
     def _band_keys(self, signature: Sequence[int] | np.ndarray) -> np.ndarray:
-        """One 64-bit key per band (the band's number and its rows, hashed with wrap-around arithmetic)."""
-        sig = np.asarray(signature, dtype=np.uint64)
-        n_bands = len(sig) // self.rows
-        rows = sig[: n_bands * self.rows].reshape(n_bands, self.rows)
-        with np.errstate(over="ignore"):
-            key = np.arange(n_bands, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-            for j in range(self.rows):
-                key = (key ^ rows[:, j]) * np.uint64(0x100000001B3)
-                key ^= key >> np.uint64(29)
-        return key
+        """One 64-bit key per band of one signature (:func:`band_keys`)."""
+        return band_keys(np.asarray(signature, dtype=np.uint64).reshape(1, -1), self.rows)[0]
 
     def add(self, item: str, signature: Sequence[int] | np.ndarray) -> None:
         sig = np.asarray(signature, dtype=np.uint32)
