@@ -83,6 +83,29 @@ def test_plan_is_deterministic_and_reads_every_record_once(corpus: Path) -> None
     assert {s.kind for s in a} == {"records", "files"}
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+def test_jsonl_shards_read_their_own_lines_like_ingest(tmp_path: Path, encoding: str) -> None:
+    """Shards of a UTF-8 file read only their byte range; any encoding gives what ingest gives."""
+    from storyline.ingest import iter_jsonl
+
+    lines = [
+        json.dumps({"title": f"Délégués n°{i}", "text": f"Les négociateurs se sont réunis à Doha, jour {i}.", "date": "March 0%d, 2008" % (i % 9 + 1)}, ensure_ascii=False)
+        for i in range(7)
+    ]
+    lines.insert(3, "")  # a blank line: numbering must keep counting it
+    lines.insert(5, "{broken")  # a bad record keeps its line number too
+    raw = ("\n".join(lines) + "\n").encode(encoding)
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(raw)
+    whole = [(x.source, getattr(x, "title", None), getattr(x, "published_at", None)) for x in iter_jsonl(raw, str(path))]
+    shards = plan_shards([str(path)], shard_size=2)
+    assert len(shards) == 4
+    assert all((s.offset is not None) == encoding.startswith("utf-8") for s in shards)
+    by_shard = [(x.source, getattr(x, "title", None), getattr(x, "published_at", None)) for s in shards for x in read_shard(s)]
+    assert by_shard == whole
+    assert [src.rsplit(":", 1)[1] for src, _, _ in whole] == ["1", "2", "3", "5", "6", "7", "8", "9"]
+
+
 def test_uri_input_reads_like_a_path(corpus: Path) -> None:
     by_uri = [x.source for s in plan_shards([f"file://{corpus}/news.jsonl"], shard_size=4) for x in read_shard(s)]
     by_path = [x.source for s in plan_shards([str(corpus / "news.jsonl")], shard_size=4) for x in read_shard(s)]

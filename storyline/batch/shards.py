@@ -51,6 +51,9 @@ class Shard:
     paths: tuple[str, ...]
     start: int = 0
     stop: int | None = None
+    offset: int | None = None  # JSONL in UTF-8: where record ``start`` begins in the file (bytes) ...
+    length: int | None = None  # ... and how many bytes the shard's lines take (None: to the end)
+    line: int = 1  # the line number of the byte at ``offset``, for the records' sources
 
     @property
     def name(self) -> str:
@@ -63,7 +66,10 @@ class Shard:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Shard:
-        return cls(int(data["shard_id"]), str(data["kind"]), tuple(data["paths"]), int(data["start"]), data["stop"])
+        return cls(
+            int(data["shard_id"]), str(data["kind"]), tuple(data["paths"]), int(data["start"]), data["stop"],
+            data.get("offset"), data.get("length"), int(data.get("line", 1)),
+        )
 
 
 # ------------------------------------------------------------------ file systems
@@ -126,23 +132,81 @@ def read_bytes(name: str) -> bytes:
         raise InputError(name, f"cannot read: {exc}") from None
 
 
+def read_range(name: str, offset: int, length: int | None) -> bytes:
+    """``length`` bytes of one file from ``offset`` (to the end when ``length`` is ``None``)."""
+    fs, path = filesystem(name)
+    try:
+        with fs.open_input_file(path) as fh:
+            fh.seek(offset)
+            return bytes(fh.read() if length is None else fh.read(length))
+    except FileNotFoundError:
+        raise InputError(name, "no such file") from None
+    except OSError as exc:
+        raise InputError(name, f"cannot read: {exc}") from None
+
+
 # ------------------------------------------------------------------ planning
 
 
 def _count_records(name: str, fmt: str) -> int:
-    """How many records a record file holds (non-blank lines, CSV rows after the header, Parquet rows)."""
+    """How many records a CSV or Parquet file holds (CSV rows after the header, Parquet rows)."""
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
         fs, path = filesystem(name)
         with fs.open_input_file(path) as fh:
             return int(pq.ParquetFile(fh).metadata.num_rows)
-    raw = read_bytes(name)
-    if fmt == "jsonl":
-        return sum(1 for line in raw.split(b"\n") if line.strip())
-    text = raw.decode("utf-8", "replace")
+    text = read_bytes(name).decode("utf-8", "replace")
     rows = sum(1 for row in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in row))
     return max(0, rows - 1)
+
+
+def jsonl_ranges(raw: bytes, shard_size: int) -> list[tuple[int, int | None, int | None, int | None, int]]:
+    """``(start, stop, offset, length, line)`` per shard of a JSONL file's bytes: records
+    ``[start, stop)``, the bytes they take and the line the first one is on.
+
+    Byte ranges are given only for UTF-8 (or ASCII) files, whose lines can be cut apart as bytes;
+    then each shard reads and decodes its own lines and nothing else. For any other encoding
+    (UTF-16, a legacy code page: detected on the whole file) offset and length are ``None`` and
+    the shard reads the whole file.
+
+    >>> jsonl_ranges(b'{"a": 1}\\n\\n{"a": 2}\\n{"a": 3}\\n', 2)
+    [(0, 2, 0, 19, 1), (2, None, 19, None, 4)]
+    >>> jsonl_ranges('{"a": 1}\\n{"a": 2}'.encode("utf-16"), 1)
+    [(0, 1, None, None, 1), (1, None, None, None, 1)]
+    """
+    try:
+        raw.decode("utf-8")
+        sliceable = b"\x00" not in raw[:4096]
+    except UnicodeDecodeError:
+        sliceable = False
+    starts: list[tuple[int, int]] = []  # (byte offset, line number) of every non-blank line
+    pos = 0
+    for lineno, line in enumerate(raw.split(b"\n"), start=1):
+        if line.strip():
+            starts.append((pos, lineno))
+        pos += len(line) + 1
+    if sliceable:
+        n = len(starts)
+    else:  # count the decoded lines (UTF-16 newlines are two bytes)
+        from storyline.ingest.decode import decode_bytes
+
+        try:
+            n = sum(1 for line in decode_bytes(raw, "").split("\n") if line.strip())
+        except InputError:  # the reader reports it, in the first shard
+            n = 1
+    out: list[tuple[int, int | None, int | None, int | None, int]] = []
+    firsts = list(range(0, max(n, 1), shard_size))
+    for j, start in enumerate(firsts):
+        last = j == len(firsts) - 1
+        stop = None if last else start + shard_size
+        if not sliceable or not starts:
+            out.append((start, stop, None, None, 1))
+            continue
+        offset, line = starts[start] if j else (0, 1)
+        length = None if last else starts[start + shard_size][0] - offset
+        out.append((start, stop, offset, length, line))
+    return out
 
 
 def plan_shards(inputs: Sequence[str], *, shard_size: int = 1000, exclude: str | None = None) -> list[Shard]:
@@ -177,6 +241,10 @@ def plan_shards(inputs: Sequence[str], *, shard_size: int = 1000, exclude: str |
                 loose.append(name)
                 continue
             flush_loose()
+            if fmt == "jsonl":
+                for start, stop, offset, length, line in jsonl_ranges(read_bytes(name), shard_size):
+                    shards.append(Shard(len(shards), "records", (name,), start, stop, offset, length, line))
+                continue
             n = _count_records(name, fmt)
             starts = list(range(0, max(n, 1), shard_size))
             for j, start in enumerate(starts):
@@ -220,7 +288,8 @@ def _iter_parquet(name: str, start: int, stop: int | None) -> Iterator[Article |
 
 def _jsonl_slice(name: str, raw: bytes, start: int, stop: int | None) -> Iterator[Article | RecordError]:
     """Records ``[start, stop)`` (non-blank lines) of a JSONL file, keeping their line numbers;
-    lines outside the slice are blanked, not parsed."""
+    lines outside the slice are blanked, not parsed. For files that are not UTF-8 (whose lines
+    cannot be cut apart as bytes before decoding)."""
     from storyline.ingest import iter_jsonl
     from storyline.ingest.decode import decode_bytes
 
@@ -250,13 +319,20 @@ def read_shard(shard: Shard) -> Iterator[Article | RecordError]:
             except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
                 yield RecordError.from_exc(f"file:{name}", "ingest", exc)
             return
+        jsonl = Path(name).suffix.lower() in (".jsonl", ".ndjson")
         try:
+            if jsonl and shard.offset is not None:  # only this shard's lines: read and decode nothing else
+                from storyline.ingest import iter_jsonl
+
+                raw = read_range(name, shard.offset, shard.length)
+                yield from iter_jsonl(raw, name, first_line=shard.line)
+                return
             raw = read_bytes(name)
         except InputError as exc:
             if shard.start == 0:  # one error for the file, in its first shard
                 yield RecordError.from_exc(f"file:{name}", "ingest", exc)
             return
-        if Path(name).suffix.lower() in (".jsonl", ".ndjson"):
+        if jsonl:
             yield from _jsonl_slice(name, raw, shard.start, shard.stop)
             return
         for i, item in enumerate(parse_file_bytes(name, raw)):  # CSV: rows can span lines, so the file is parsed whole

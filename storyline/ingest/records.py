@@ -212,27 +212,31 @@ def _dump(item: Any) -> bytes:
         return repr(item).encode("utf-8", "replace")
 
 
-def _lines(raw: bytes, path: str) -> Iterator[tuple[int, str] | RecordError]:
-    """Numbered, decoded, non-blank lines of a file; a file that cannot be decoded is one error."""
+def _lines(raw: bytes, path: str, first_line: int = 1) -> Iterator[tuple[int, str] | RecordError]:
+    """Numbered, decoded, non-blank lines of a file (or of a part of one that starts on line
+    ``first_line``); a file that cannot be decoded is one error."""
     try:
         text = decode_bytes(raw, path)
     except InputError as exc:
         yield RecordError.from_exc(f"file:{path}", "ingest", exc, raw=raw)
         return
-    for lineno, line in enumerate(text.split("\n"), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=first_line):
         if line.strip():
             yield lineno, line
 
 
-def iter_jsonl(raw: bytes, path: str, *, fields: FieldMap | None = None) -> Iterator[Article | RecordError]:
+def iter_jsonl(
+    raw: bytes, path: str, *, fields: FieldMap | None = None, first_line: int = 1
+) -> Iterator[Article | RecordError]:
     """Articles from JSON Lines, one object per line; a bad line is a :class:`RecordError`
-    with source ``jsonl:<path>:<line>`` and the other lines are still read.
+    with source ``jsonl:<path>:<line>`` and the other lines are still read. ``raw`` may be
+    a run of whole lines from inside a file, the first of them on line ``first_line``.
 
     >>> out = list(iter_jsonl(b'{"text": "One."}\\n{broken\\n{"text": "Three."}', "x.jsonl"))
     >>> [(type(x).__name__, x.source) for x in out]
     [('Article', 'jsonl:x.jsonl:1'), ('RecordError', 'jsonl:x.jsonl:2'), ('Article', 'jsonl:x.jsonl:3')]
     """
-    for item in _lines(raw, path):
+    for item in _lines(raw, path, first_line):
         if isinstance(item, RecordError):
             yield item
             continue
