@@ -55,6 +55,8 @@ class CentroidIndex:
             self._first = _resize(self._first, (grow,), np.nan)
             self._last = _resize(self._last, (grow,), np.nan)
             self._alive = _resize(self._alive, (grow,), False)
+        # an HNSW update re-links the point's neighbours (~1 ms at 20k stories): skip it when only the day range moves
+        changed = not self._alive[slot] or not np.array_equal(self._vectors[slot], vector)
         self._vectors[slot] = vector
         if not self._alive[slot]:
             self._alive[slot] = True
@@ -65,7 +67,7 @@ class CentroidIndex:
             self._last[slot] = day if np.isnan(self._last[slot]) else max(self._last[slot], day)
         if self._ann is None and len(self) > self.ann_after:
             self._build_ann()
-        elif self._ann is not None:
+        elif self._ann is not None and changed:
             self._ann_add([slot])
 
     def remove(self, slot: int) -> None:

@@ -40,11 +40,24 @@ class StoryState:
     names: dict[str, int] = field(default_factory=dict)  # name -> events naming it
     first_day: date | None = None
     last_day: date | None = None
+    norm: float | None = field(default=None, repr=False)  # of vector_sum, kept by add_vector (None: not known yet)
+
+    def add_vector(self, vector: np.ndarray) -> None:
+        """Add an event centroid to the story's sum (and keep its norm: stories are scored far more often than they grow)."""
+        self.vector_sum = vector.copy() if self.vector_sum is None else self.vector_sum + vector
+        self.norm = float(np.linalg.norm(self.vector_sum))
 
     @property
     def centroid(self) -> np.ndarray:
+        """The unit mean of the events' centroids.
+
+        >>> s = StoryState("s1")
+        >>> s.add_vector(np.array([3.0, 0.0])); s.add_vector(np.array([0.0, 4.0]))
+        >>> s.centroid.tolist(), s.norm
+        ([0.6, 0.8], 5.0)
+        """
         assert self.vector_sum is not None
-        norm = float(np.linalg.norm(self.vector_sum))
+        norm = self.norm if self.norm is not None else float(np.linalg.norm(self.vector_sum))  # None: a story pickled before norm
         return self.vector_sum / norm if norm > 0 else self.vector_sum
 
 
@@ -151,7 +164,7 @@ class StoryLinker:
             self.stories_[best] = StoryState(story_id=best)
         story = self.stories_[best]
         story.events.append(event.event_id)
-        story.vector_sum = event.centroid.copy() if story.vector_sum is None else story.vector_sum + event.centroid
+        story.add_vector(event.centroid)
         for name in _event_names(event):
             story.names[name] = story.names.get(name, 0) + 1
         for d in (event.first_day, event.last_day):
