@@ -144,3 +144,26 @@ def test_iter_pairs_never_raises_on_missing_or_bad_files(tmp_path: Path) -> None
     (tmp_path / "nocol.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     [err] = list(iter_pairs(tmp_path / "nocol.csv"))
     assert isinstance(err, RecordError) and "pair_id" in err.reason
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ("March 01, 2008", "2008-03-01"),
+        ("Monday, March 3, 2014 8:01 AM EST", "2014-03-03"),
+        ("13/02/2020", "2020-02-13"),
+        ("21 novembre 2020", "2020-11-21"),  # not English: the search over every language still finds it
+        ("2 de marzo de 2019", "2019-03-02"),
+        ("21 listopada 2020", "2020-11-21"),
+        ("5 мая 2020", "2020-05-05"),
+        ("2020年5月3日", "2020-05-03"),
+        ("21 نوفمبر 2020", "2020-11-21"),
+        ("21 Kasım 2020", "2020-11-21"),
+    ],
+)
+def test_written_record_dates_in_many_languages(written: str, expected: str) -> None:
+    from storyline.ingest.dates import parse_date
+
+    found = parse_date(written)
+    assert found is not None and found.date().isoformat() == expected
+    assert parse_date(written) == found  # the cached answer is the same
