@@ -48,6 +48,7 @@ def test_a_story_keeps_the_norm_of_its_sum_and_scores_as_from_the_sum():
     del old.__dict__["norm"]
     assert old.norm is None
     np.testing.assert_array_equal(old.centroid, story.centroid)
+    assert old.norm == story.norm  # and kept from then on
 
 
 def test_linking_keeps_every_story_norm_current():

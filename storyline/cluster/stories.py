@@ -57,8 +57,9 @@ class StoryState:
         ([0.6, 0.8], 5.0)
         """
         assert self.vector_sum is not None
-        norm = self.norm if self.norm is not None else float(np.linalg.norm(self.vector_sum))  # None: a story pickled before norm
-        return self.vector_sum / norm if norm > 0 else self.vector_sum
+        if self.norm is None:  # a story pickled before it kept its norm
+            self.norm = float(np.linalg.norm(self.vector_sum))
+        return self.vector_sum / self.norm if self.norm > 0 else self.vector_sum
 
 
 def _event_names(event: Any, k: int = 8) -> set[str]:
