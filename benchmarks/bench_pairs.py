@@ -31,6 +31,11 @@ def main() -> int:
     parser.add_argument("--profiles", type=Path, default=None, help="Load profiles pickled by --save-profiles instead of profiling.")
     parser.add_argument("--inner-folds", type=int, default=3, help="Folds of the nested CV that makes the pair network's out-of-fold features inside each outer fold.")
     parser.add_argument("--stack-cache", type=Path, default=None, help="Pickle of the nested pair-network outputs per fold: read when there, written after.")
+    parser.add_argument(
+        "--reprofile", default="", metavar="LANGS",
+        help="With --profiles: profile again the articles with a segment in these languages (comma-separated, e.g. pl,ru) "
+        "— after an analyser change that touches only them; --save-profiles then writes the patched cache.",
+    )
     parser.add_argument("--no-pair-model", action="store_true", help="Skip the pair network (no torch needed; ~25 network trainings saved).")
     args = parser.parse_args()
     files = [DATA / "dev_pairs.jsonl", DATA / "dev_pairs_mt.jsonl"]
@@ -54,8 +59,15 @@ def main() -> int:
 
         profiles = pickle.loads(args.profiles.read_bytes())["profiles"]
         missing = [p for p in pairs + extra if p.a.article_id not in profiles or p.b.article_id not in profiles]
+        languages = {x.strip() for x in args.reprofile.split(",") if x.strip()}
+        if languages:
+            missing += [
+                p for p in pairs + extra
+                if any(s.language in languages for art in (p.a, p.b) for s in profiles[art.article_id].segments)
+            ]
         if missing:
             profiles.update(_profile_pairs(missing, args.workers, failures))
+            print(f"profiled again: {len({a.article_id for p in missing for a in (p.a, p.b)})} articles", file=sys.stderr)
     else:
         profiles = _profile_pairs(pairs + extra, args.workers, failures)
     profile_seconds = time.perf_counter() - started

@@ -64,3 +64,31 @@ def test_lookup_and_compare():
     r = compare_places(a, b)
     assert r["overlap_score"] == 1.0 and r["shared_countries"] == ["AF", "QA"]
     assert compare_places(a, [])["overlap_score"] == 0.0
+
+
+# Polish case endings: invented sentences, one inflected place name each (locative, genitive, plural).
+POLISH = [
+    ("Wybory odbyły się w Polsce w niedzielę.", "Poland"),
+    ("Delegacja przyleciała do Warszawy wieczorem.", "Warsaw"),
+    ("Koncert zagrano w Krakowie po raz drugi.", "Kraków"),
+    ("Żołnierze wrócili z Iraku w piątek.", "Iraq"),
+    ("Turyści utknęli we Włoszech na tydzień.", "Italy"),
+    ("Fabryki w Chinach wstrzymały pracę.", "China"),
+    ("Ambasador spotkał się w Bagdadzie z ministrem.", "Baghdad"),
+    ("Eksport do Stanów Zjednoczonych wzrósł.", "United States"),
+]
+
+
+@pytest.mark.parametrize("text,name", POLISH)
+def test_polish_inflected_places_resolve(text, name):
+    assert [p.name for p in find_places(text, "pl")] == [name]
+
+
+def test_polish_endings_only_for_polish_and_not_sentence_initial():
+    # a capitalised common word opening a sentence, an all-caps heading, and the Marian genitive stay no place
+    assert find_places("Ludzie wyszli na ulice. Druga grupa czekała.", "pl") == []
+    assert find_places("KALENDARZ: LUTY JULIE", "pl") == []
+    assert find_places("Modlitwa do Najświętszej Maryi Panny.", "pl") == []
+    # the same inflected form in an English text is not lemmatised the Polish way
+    assert find_places("He said Polsce twice.", "en") == []
+    assert lookup_place("Warszawie", "pl").name == "Warsaw"

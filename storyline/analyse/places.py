@@ -58,6 +58,19 @@ _ARABIC_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")
 _ARABIC_CLITICS = ("و", "ب", "ل", "ف", "ك")
 _RU_ENDINGS = ("ами", "ями", "ов", "ев", "ом", "ем", "ой", "ей", "ах", "ях", "ии", "ию", "ия", "е", "у", "ю", "а", "я", "и", "ы")
 _CYR_STEM_DROP = "аяьйоыие"
+# Polish/Czech/Slovak case endings of place names (on the lower-cased word, before diacritics are folded):
+# ending → the nominative endings to try instead, longest ending first. "w Polsce" → polska, "Warszawie" →
+# warszawa, "Krakowie" → krakow (ó is folded), "Iraku" → irak, "we Włoszech" → włochy, "w Chinach" → chiny.
+_WEST_SLAVIC_ENDINGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("szech", ("chy",)), ("czech", ("cy",)), ("dzie", ("d", "da")), ("cie", ("t", "ta")), ("sce", ("ska",)),
+    ("ach", ("y", "i", "e", "a")), ("ami", ("y", "i", "a", "")), ("iem", ("",)), ("dze", ("ga",)),
+    ("rze", ("r", "ra")), ("ce", ("ka",)), ("ie", ("", "a")), ("em", ("", "e")), ("om", ("y", "")),
+    ("ii", ("ia",)), ("ji", ("ja",)), ("ów", ("y", "")), ("u", ("",)), ("a", ("",)), ("y", ("a", "", "e")),
+    ("i", ("a", "", "e")), ("ę", ("a",)), ("ą", ("a",)),
+)
+# Inflected common words whose lemma candidate is also a place name ("Maryi" → Mary, Turkmenistan).
+_WEST_SLAVIC_STOP = frozenset({"maryi", "maryja", "maryję", "maryją"})
+_WEST_SLAVIC = frozenset({"pl", "cs", "sk"})
 
 # Common words that are also names of places (≥ 100k people) or alternate names.
 _STOP_EXTRA = {
@@ -319,12 +332,14 @@ def _token_norm(s: str) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
-def _variants(token_text: str, language: str) -> tuple[tuple[str, str], ...]:
-    """(normalised key, table) pairs to try for a (multi-)token surface, best first (cached)."""
-    return tuple(_iter_variants(token_text, language))
+def _variants(token_text: str, language: str, inflected: bool = True) -> tuple[tuple[str, str], ...]:
+    """(normalised key, table) pairs to try for a (multi-)token surface, best first (cached).
+    ``inflected=False`` leaves out the Polish/Czech/Slovak case-ending lemmas (a sentence-initial
+    or all-caps word: there a capital says nothing about a name)."""
+    return tuple(_iter_variants(token_text, language, inflected))
 
 
-def _iter_variants(token_text: str, language: str) -> Iterator[tuple[str, str]]:
+def _iter_variants(token_text: str, language: str, inflected: bool = True) -> Iterator[tuple[str, str]]:
     key = _token_norm(token_text)
     yield key, "names"
     if " " in key:
@@ -349,6 +364,30 @@ def _iter_variants(token_text: str, language: str) -> Iterator[tuple[str, str]]:
                     yield "ال" + k, "names"
     elif language in ("de", "nl", "sv", "da", "nb", "no") and key.endswith("s") and len(key) > 4:
         yield key[:-1], "names"
+    elif language in _WEST_SLAVIC and inflected and _is_latin(key):
+        yield from _west_slavic_lemmas(token_text)
+
+
+def _west_slavic_lemmas(word: str) -> Iterator[tuple[str, str]]:
+    """Normalised nominative candidates of an inflected Polish/Czech/Slovak name, most likely first;
+    the stem left after the ending keeps at least 3 letters.
+
+    >>> [k for k, _ in _west_slavic_lemmas("Polsce")], [k for k, _ in _west_slavic_lemmas("Warszawie")]
+    (['polska'], ['warszaw', 'warszawa'])
+    """
+    low = unicodedata.normalize("NFC", word).casefold()
+    if low in _WEST_SLAVIC_STOP:
+        return
+    seen = {_norm(low)}
+    for ending, replacements in _WEST_SLAVIC_ENDINGS:
+        if not low.endswith(ending) or len(low) - len(ending) < 3:
+            continue
+        stem = low[: len(low) - len(ending)]
+        for replacement in replacements:
+            lemma = _norm(stem + replacement)
+            if lemma not in seen:
+                seen.add(lemma)
+                yield lemma, "names"
 
 
 def lookup_place(surface: str, language: str = "") -> Place | None:
@@ -405,6 +444,12 @@ def _scan_cjk(text: str, index: PlaceIndex) -> list[tuple[int, int, _Cand]]:
 
 
 _NAME_BREAK = re.compile(r"[.,;:!?()\n\"«»“”]")
+_SENTENCE_END = re.compile(r"(?:^|[.!?:;\n|•–—-])[\s\"'„“”«»()\[\]*]*$")
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    """Whether the word at ``start`` opens a sentence, line or heading (its capital then says nothing)."""
+    return _SENTENCE_END.search(text, max(0, start - 12), start) is not None
 
 
 def _scan_tokens(text: str, language: str, index: PlaceIndex) -> list[tuple[int, int, _Cand]]:
@@ -442,7 +487,8 @@ def _scan_tokens(text: str, language: str, index: PlaceIndex) -> list[tuple[int,
             continue
         if norms[i - 1] in index.stop and not surface.isupper():
             continue
-        for key, table in _variants(surface, language):
+        inflected = language not in _WEST_SLAVIC or (not surface.isupper() and not _sentence_initial(text, start))
+        for key, table in _variants(surface, language, inflected):
             for cand in getattr(index, table).get(key, ()):
                 if _accept(cand, surface):
                     found = (start, end, cand)
