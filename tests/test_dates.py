@@ -196,3 +196,18 @@ def test_extract_dates_never_raises_and_returns_well_typed_mentions(text: str, l
     assert [d.start for d in got] == sorted(d.start for d in got)
     event = date_of_event(got, published)
     assert event is None or isinstance(event, date)
+
+
+@pytest.mark.parametrize(
+    "text,language,found",
+    [
+        ("Die Kämpfe begannen Ende Dezember 2019 im Norden.", "de", ("Dezember 2019", date(2019, 12, 1), "month")),
+        ("Fighting began in early June 2020 in the north.", "en", ("June 2020", date(2020, 6, 1), "month")),
+        ("Las obras terminaron a finales de marzo de 2020.", "es", ("marzo de 2020", date(2020, 3, 1), "month")),
+        ("أعيد افتتاح المنفذ في نهاية سبتمبر 2019 بعد إغلاقه.", "ar", ("سبتمبر 2019", date(2019, 9, 1), "month")),
+        ("وُلد الكاتب في الثامن عشر ثم في 8 أبريل من عام 1971 انتقل.", "ar", ("8 أبريل من عام 1971", date(1971, 4, 8), "day")),
+    ],
+)
+def test_month_after_a_preposition_keeps_its_year(text: str, language: str, found: tuple[str, date, str]) -> None:
+    # undated article: a yearless "Ende Dezember" would be dropped; with its year it is a month-precision date
+    assert [(d.text, d.value, d.precision) for d in extract_dates(text, language, None)] == [found]

@@ -196,7 +196,7 @@ _DAY_SUFFIX = {
     "pl": r"\.?", "ru": r"(?:-?го)?", "tr": r"", "ar": r"",
 }
 _DAY_MONTH_LINK = {"en": r"(?:of\s+)?", "es": r"(?:de\s+)?", "pt": r"(?:de\s+)?"}
-_MONTH_YEAR_LINK = {"es": r"\s*(?:de(?:l)?\s+)?", "en": r",?\s*", "ar": r"[,،]?\s*"}
+_MONTH_YEAR_LINK = {"es": r"\s*(?:de(?:l)?\s+)?", "en": r",?\s*", "ar": r"(?:\s+من\s+(?:عام|العام|سنة)\s+|[,،]?\s*)"}
 
 # Weekday qualifiers before/after the weekday: (past words, future words, neutral words).
 _WD_PRE: dict[str, tuple[str, str, str]] = {
@@ -437,7 +437,9 @@ def _rules(language: str) -> _Rules:
         if lang == "tr":
             pats.append(("m", rf"\b(?P<m>{M})(?:['’](?:da|de|ta|te|dan|den|tan|ten|a|e|ya|ye)|\s+ay[ıi](?:nda|ndan)?)\b"))
         else:
-            pats.append(("m", rf"(?:{L}(?:{_MONTH_PREP[lang]}))(?P<m>{M}){R}(?!\s*[0-3]?\d\b)"))
+            # a bare month ("Ende Dezember") is not one when a year follows: "Ende Dezember 2019" is month + year
+            no_year = rf"(?!{ylink}(?:1[89]|20)\d\d(?!\d))"
+            pats.append(("m", rf"(?:{L}(?:{_MONTH_PREP[lang]}))(?P<m>{M}){R}(?!\s*[0-3]?\d\b){no_year}"))
         past, fut, neutral = _WD_PRE.get(lang, (r"(?!)", r"(?!)", r"(?!)"))
         post_past, post_fut = _WD_POST.get(lang, (r"(?!)", r"(?!)"))
         pats.append(
