@@ -142,6 +142,8 @@ _SCAN_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\b{_DAY_RE}-{_MONTH_RE}-(\d{{2}})\b"), "d-mon-yy"),
 )
 _TIME = re.compile(r"\d\s*:\s*\d\d")
+_SPACED = re.compile(r"(?<=\d) ([:/]) (?=\d)")  # tokenised text: "4 : 59", "05 / 03 / 2013"
+_DAY_WORD_YEAR = re.compile(r"\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,}\.?,?\s+(?:de\s+)?\d{4}")  # 21 listopada 2020
 _WHOLE_LINE_CHARS = 40
 
 
@@ -202,15 +204,21 @@ def _date_line(text: str) -> datetime | None:
     '2014-03-03T13:01:00+00:00'
     >>> _date_line("First Published : June 13, 2013 4 : 59 PM EDT").date()
     datetime.date(2013, 6, 13)
-    >>> _date_line("21 listopada 2020").date()
-    datetime.date(2020, 11, 21)
+    >>> _date_line("21 listopada 2020").date(), _date_line("Mi., 3. März 2021").date()
+    (datetime.date(2020, 11, 21), datetime.date(2021, 3, 3))
+    >>> _date_line("Film star to host the awards in 2014") is None
+    True
     """
     if not _TIME.search(text):
         found = scan_date(text)
         if found is not None:
             return found
     else:
-        found = _with_dateparser(text, ["en"]) or scan_date(text)
+        found = _with_dateparser(_SPACED.sub(r"\1", text), ["en"]) or scan_date(text)
         if found is not None:
             return found
-    return _with_dateparser(text, None) if len(text) <= _WHOLE_LINE_CHARS else None
+    # Every language dateparser knows: only for what looks like a date in another language
+    # (its first use loads every locale, ~1.4 s), never for an English headline with a year.
+    if len(text) <= _WHOLE_LINE_CHARS and (not text.isascii() or _DAY_WORD_YEAR.search(text)):
+        return _with_dateparser(text, None)
+    return None
