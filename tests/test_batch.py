@@ -106,6 +106,35 @@ def test_jsonl_shards_read_their_own_lines_like_ingest(tmp_path: Path, encoding:
     assert [src.rsplit(":", 1)[1] for src, _, _ in whole] == ["1", "2", "3", "5", "6", "7", "8", "9"]
 
 
+@pytest.mark.parametrize("suffix, encoding", [(".csv", "utf-8"), (".tsv", "utf-8"), (".csv", "cp1252"), (".csv", "utf-16")])
+def test_csv_shards_read_their_own_rows_like_ingest(tmp_path: Path, suffix: str, encoding: str) -> None:
+    """CSV shards of a UTF-8 file read the header and their own byte range; rows with quoted
+    newlines, blank lines and a row without text keep their line numbers; other encodings read whole."""
+    from storyline.ingest.files import parse_file_bytes
+
+    sep = "\t" if suffix == ".tsv" else ","
+    rows = [sep.join(["title", "text", "date"])]
+    for i in range(7):
+        body = f'"Les délégués se sont réunis à Doha,\nséance {i}."' if i % 3 == 0 else f"Réunion numéro {i} à Doha."
+        rows.append(sep.join([f"Délégués {i}", body, '"March 0%d, 2008"' % (i + 1)]))
+    rows.insert(3, "")
+    rows.insert(5, sep.join(["Sans texte", "", ""]))  # a record error, counted as a record
+    raw = ("\n".join(rows) + "\n").encode(encoding)
+    path = tmp_path / f"mixed{suffix}"
+    path.write_bytes(raw)
+
+    def seen(items):  # type: ignore[no-untyped-def]
+        return [(x.source, getattr(x, "title", None), getattr(x, "text", None), getattr(x, "published_at", None)) for x in items]
+
+    whole = seen(parse_file_bytes(str(path), raw))
+    shards = plan_shards([str(path)], shard_size=3)
+    assert len(shards) == 3
+    assert all((s.offset is not None) == (encoding == "utf-8") for s in shards)
+    assert seen(x for s in shards for x in read_shard(s)) == whole
+    assert sum(getattr(x, "published_at", None) is not None for x in parse_file_bytes(str(path), raw)) == 7
+    assert len(whole) == 8 and [src.rsplit(":", 1)[1] for src, *_ in whole] == ["2", "4", "6", "7", "8", "10", "11", "12"]
+
+
 def test_uri_input_reads_like_a_path(corpus: Path) -> None:
     by_uri = [x.source for s in plan_shards([f"file://{corpus}/news.jsonl"], shard_size=4) for x in read_shard(s)]
     by_path = [x.source for s in plan_shards([str(corpus / "news.jsonl")], shard_size=4) for x in read_shard(s)]

@@ -54,6 +54,7 @@ class Shard:
     offset: int | None = None  # JSONL in UTF-8: where record ``start`` begins in the file (bytes) ...
     length: int | None = None  # ... and how many bytes the shard's lines take (None: to the end)
     line: int = 1  # the line number of the byte at ``offset``, for the records' sources
+    head: int = 0  # CSV: the bytes of the header row (and anything before it), read with every shard
 
     @property
     def name(self) -> str:
@@ -68,7 +69,7 @@ class Shard:
     def from_json(cls, data: dict[str, Any]) -> Shard:
         return cls(
             int(data["shard_id"]), str(data["kind"]), tuple(data["paths"]), int(data["start"]), data["stop"],
-            data.get("offset"), data.get("length"), int(data.get("line", 1)),
+            data.get("offset"), data.get("length"), int(data.get("line", 1)), int(data.get("head", 0)),
         )
 
 
@@ -161,6 +162,84 @@ def _count_records(name: str, fmt: str) -> int:
     return max(0, rows - 1)
 
 
+def _utf8_lines(raw: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """``(byte offset, line number, line with its newline)`` of every line of ``raw``."""
+    pos = 0
+    for lineno, line in enumerate(raw.split(b"\n"), start=1):
+        end = pos + len(line) + 1
+        yield pos, lineno, line + b"\n" if end <= len(raw) else line
+        pos = end
+
+
+def _sliceable(raw: bytes) -> bool:
+    """Whether ``raw`` can be cut into lines as bytes: UTF-8 (or ASCII) with ``\\n`` newlines."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in raw[:4096] and (b"\n" in raw or b"\r" not in raw)
+
+
+def csv_ranges(raw: bytes, shard_size: int) -> tuple[int, list[tuple[int, int | None, int | None, int | None, int]]]:
+    """The header's length in bytes, and ``(start, stop, offset, length, line)`` per shard of a
+    CSV file's bytes, as :func:`jsonl_ranges` gives them: rows ``[start, stop)`` after the header
+    (quoted fields may span lines; rows with no text are not counted), the bytes they take and
+    the line the first one starts on. No byte ranges (and a header length of 0) for a file that is
+    not UTF-8 or that the csv module cannot read through; its shards read the whole file.
+
+    >>> csv_ranges(b'title,text\\nA,"one\\ntwo"\\n\\nB,three\\nC,four\\n', 2)
+    (11, [(0, 2, 11, 21, 2), (2, None, 32, None, 6)])
+    """
+    from storyline.ingest.records import _sniff_delimiter
+
+    ranges: list[tuple[int, int | None, int | None, int | None, int]] = []
+    if not _sliceable(raw):
+        from storyline.ingest.decode import decode_bytes
+
+        try:
+            text = decode_bytes(raw, "")
+        except InputError:  # the reader reports it, in the first shard
+            text = ""
+        try:
+            n = max(0, sum(1 for row in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in row)) - 1)
+        except csv.Error:
+            n = 1
+        firsts = list(range(0, max(n, 1), shard_size))
+        return 0, [(f, None if j == len(firsts) - 1 else f + shard_size, None, None, 1) for j, f in enumerate(firsts)]
+    consumed = [0, 1]  # bytes and lines the csv reader has taken so far
+
+    def lines() -> Iterator[str]:
+        for pos, lineno, line in _utf8_lines(raw):
+            consumed[:] = [pos + len(line), lineno + 1]
+            yield line.decode("utf-8")
+
+    reader = csv.reader(lines(), delimiter=_sniff_delimiter(raw[:8192].decode("utf-8", "ignore")))
+    header_end: int | None = None
+    starts: list[tuple[int, int]] = []  # (byte offset, line) where each row after the header starts
+    while True:
+        at = (consumed[0], consumed[1])
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # a malformed file: one shard reads it whole and reports the bad rows
+            return 0, [(0, None, None, None, 1)]
+        if not any(cell.strip() for cell in row):
+            continue
+        if header_end is None:
+            header_end = consumed[0]
+            continue
+        starts.append(at)
+    if header_end is None or not starts:
+        return 0, [(0, None, None, None, 1)]
+    firsts = list(range(0, len(starts), shard_size))
+    for j, first in enumerate(firsts):
+        last = j == len(firsts) - 1
+        offset, line = starts[first]
+        ranges.append((first, None if last else first + shard_size, offset, None if last else starts[first + shard_size][0] - offset, line))
+    return header_end, ranges
+
+
 def jsonl_ranges(raw: bytes, shard_size: int) -> list[tuple[int, int | None, int | None, int | None, int]]:
     """``(start, stop, offset, length, line)`` per shard of a JSONL file's bytes: records
     ``[start, stop)``, the bytes they take and the line the first one is on.
@@ -245,6 +324,11 @@ def plan_shards(inputs: Sequence[str], *, shard_size: int = 1000, exclude: str |
                 for start, stop, offset, length, line in jsonl_ranges(read_bytes(name), shard_size):
                     shards.append(Shard(len(shards), "records", (name,), start, stop, offset, length, line))
                 continue
+            if fmt == "csv":
+                head, ranges = csv_ranges(read_bytes(name), shard_size)
+                for start, stop, offset, length, line in ranges:
+                    shards.append(Shard(len(shards), "records", (name,), start, stop, offset, length, line, head))
+                continue
             n = _count_records(name, fmt)
             starts = list(range(0, max(n, 1), shard_size))
             for j, start in enumerate(starts):
@@ -326,6 +410,14 @@ def read_shard(shard: Shard) -> Iterator[Article | RecordError]:
 
                 raw = read_range(name, shard.offset, shard.length)
                 yield from iter_jsonl(raw, name, first_line=shard.line)
+                return
+            if shard.offset is not None:  # CSV: the header, then only this shard's rows
+                from storyline.ingest import iter_csv
+
+                raw = read_range(name, shard.offset, shard.length)
+                header = read_range(name, 0, shard.head)
+                delimiter = "\t" if Path(name).suffix.lower() == ".tsv" else None
+                yield from iter_csv(raw, name, delimiter=delimiter, header_raw=header, first_line=shard.line)
                 return
             raw = read_bytes(name)
         except InputError as exc:

@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields as dataclass_fields
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -263,16 +264,21 @@ def _raise_csv_limit() -> None:
             limit //= 16
 
 
-def _csv_rows(text: str, delimiter: str | None) -> Iterator[tuple[int, list[str]] | tuple[int, csv.Error]]:
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV text, sniffed on its first line among ``, ; tab |``."""
+    try:
+        return csv.Sniffer().sniff(text[:8192].split("\n", 1)[0] or ",", delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _csv_rows(
+    text: str, delimiter: str | None, first_line: int = 1
+) -> Iterator[tuple[int, list[str]] | tuple[int, csv.Error]]:
     """``(first line number, row)`` for each CSV row, or ``(line, csv.Error)`` for a broken one."""
     _raise_csv_limit()
-    if delimiter is None:
-        try:
-            delimiter = csv.Sniffer().sniff(text[:8192].split("\n", 1)[0] or ",", delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 1
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or _sniff_delimiter(text))
+    start = first_line
     while True:
         try:
             row = next(reader)
@@ -280,26 +286,37 @@ def _csv_rows(text: str, delimiter: str | None) -> Iterator[tuple[int, list[str]
             return
         except csv.Error as exc:
             yield start, exc
-            start = reader.line_num + 1
+            start = first_line + reader.line_num
             continue
         yield start, row
-        start = reader.line_num + 1
+        start = first_line + reader.line_num
 
 
 def _iter_csv_table(
-    raw: bytes, path: str, delimiter: str | None, check_header: Callable[[list[str]], str | None]
+    raw: bytes,
+    path: str,
+    delimiter: str | None,
+    check_header: Callable[[list[str]], str | None],
+    *,
+    header_raw: bytes | None = None,
+    first_line: int = 1,
 ) -> Iterator[tuple[str, list[str], list[str]] | RecordError]:
     """``(where, header, row)`` for each data row of a CSV file, or RecordErrors; never raises.
 
     ``check_header`` returns a reason when the header cannot be used; that ends the file with one error.
+    ``raw`` may be a run of whole rows from inside a file, starting on line ``first_line``, with the
+    file's header row (and whatever precedes it) in ``header_raw``.
     """
     try:
         text = decode_bytes(raw, path)
+        head = decode_bytes(header_raw, path) if header_raw is not None else ""
     except InputError as exc:
         yield RecordError.from_exc(f"file:{path}", "ingest", exc, raw=raw)
         return
+    delimiter = delimiter or _sniff_delimiter(head or text)
     header: list[str] | None = None
-    for lineno, row in _csv_rows(text, delimiter):
+    rows = chain(_csv_rows(head, delimiter), _csv_rows(text, delimiter, first_line)) if head else _csv_rows(text, delimiter)
+    for lineno, row in rows:
         where = f"csv:{path}:{lineno}"
         if isinstance(row, csv.Error):
             yield RecordError(where, "ingest", f"malformed CSV row: {row}", "csv.Error")
@@ -319,11 +336,19 @@ def _iter_csv_table(
 
 
 def iter_csv(
-    raw: bytes, path: str, *, fields: FieldMap | None = None, delimiter: str | None = None
+    raw: bytes,
+    path: str,
+    *,
+    fields: FieldMap | None = None,
+    delimiter: str | None = None,
+    header_raw: bytes | None = None,
+    first_line: int = 1,
 ) -> Iterator[Article | RecordError]:
     """Articles from a CSV file with a header row (delimiter sniffed among ``, ; tab |``).
 
-    A header without a text column is one :class:`RecordError` for the file.
+    A header without a text column is one :class:`RecordError` for the file. ``raw`` may be a
+    run of whole rows from inside a file, starting on line ``first_line``, with the file's header
+    row in ``header_raw``.
 
     >>> out = list(iter_csv(b'title,body\\nQuake,A quake hit Kabul.\\n', "a.csv"))
     >>> out[0].title, out[0].text, out[0].source
@@ -338,7 +363,7 @@ def iter_csv(
             return f"no text column: expected one of {expected}; the columns are {header[:30]}"
         return None
 
-    for item in _iter_csv_table(raw, path, delimiter, check):
+    for item in _iter_csv_table(raw, path, delimiter, check, header_raw=header_raw, first_line=first_line):
         if isinstance(item, RecordError):
             yield item
             continue
