@@ -65,3 +65,19 @@ def test_encoder_pickles_without_its_model(encoder: Encoder) -> None:
     copy = pickle.loads(pickle.dumps(encoder))
     assert copy._model is None and copy.threads == encoder.threads
     assert float(copy.encode([SENTENCES[0]])[0] @ encoder.encode([SENTENCES[0]])[0]) > 0.9999
+
+
+def test_token_rows_are_made_once_and_give_the_same_vectors() -> None:
+    """The projected token rows are cached per token id: a second pass reads them back, and the
+    vectors are bit-identical to those of a fresh encoder (whose rows are all computed anew),
+    whatever the batch the rows were first computed in (one or two rows take another BLAS kernel)."""
+    fresh = Encoder()
+    warm = Encoder()
+    warm.encode([SENTENCES[0][:5]])  # a tiny batch first: its rows are computed in a padded product
+    warm.encode(SENTENCES)
+    filled = int(warm._rows.filled.sum())
+    again = warm.encode(SENTENCES)
+    assert int(warm._rows.filled.sum()) == filled  # nothing computed twice
+    assert np.array_equal(again, fresh.encode(SENTENCES))
+    ids = warm._sp.encode(SENTENCES[2], add_bos=True, add_eos=True)
+    assert warm._rows.filled[ids].all()
