@@ -254,17 +254,9 @@ def jsonl_ranges(raw: bytes, shard_size: int) -> list[tuple[int, int | None, int
     >>> jsonl_ranges('{"a": 1}\\n{"a": 2}'.encode("utf-16"), 1)
     [(0, 1, None, None, 1), (1, None, None, None, 1)]
     """
-    try:
-        raw.decode("utf-8")
-        sliceable = b"\x00" not in raw[:4096]
-    except UnicodeDecodeError:
-        sliceable = False
-    starts: list[tuple[int, int]] = []  # (byte offset, line number) of every non-blank line
-    pos = 0
-    for lineno, line in enumerate(raw.split(b"\n"), start=1):
-        if line.strip():
-            starts.append((pos, lineno))
-        pos += len(line) + 1
+    sliceable = _sliceable(raw)
+    # (byte offset, line number) of every non-blank line
+    starts = [(pos, lineno) for pos, lineno, line in _utf8_lines(raw) if line.strip()] if sliceable else []
     if sliceable:
         n = len(starts)
     else:  # count the decoded lines (UTF-16 newlines are two bytes)
