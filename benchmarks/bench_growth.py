@@ -2,6 +2,8 @@
 
     nice -n 10 .venv/bin/python benchmarks/bench_growth.py                      # 10k, 30k, 100k
     .venv/bin/python benchmarks/bench_growth.py --sizes 2000,5000 --measure 500  # a quick run
+    nice -n 10 .venv/bin/python benchmarks/bench_growth.py --db STORE --sizes 100000 --total 101000 --reuse-snapshot --breakdown --json
+        # on a built store: where the CPU of each added article goes (clustering, linking, writes, snapshot, GC)
 
 Synthetic articles (~600 characters, topic vocabulary, one story per topic, topics active
 for a few days, the stream moving through two years) profiled with the model-free
