@@ -94,13 +94,18 @@ def main() -> None:
     results["languages"] = sorted(str(k) for k in first_of_language)
     results["warmup_articles"] = len(warmup)
     results["preload"] = bool(args.preload)
+    # all analysis first: the encoder keeps each token id's projected row (Encoder caches them), so the pass
+    # that runs first sees the timed articles' tokens new; the embedding-only pass after it reads warm rows
+    results["embedding_only_after_all_analysis"] = True
     for name, switches in (
-        ("embedding_only", dict(entities=False, places=False, dates=False, numbers=False)),
         ("all_analysis", {}),
+        ("embedding_only", dict(entities=False, places=False, dates=False, numbers=False)),
     ):
         p = Profiler(encoder=profiler.encoder, **switches)  # type: ignore[arg-type]
         cpu, wall = time.process_time(), time.perf_counter()
-        profiles = [p.profile(a) for a in articles]
+        timed = [p.profile(a) for a in articles]
+        if name == "all_analysis":
+            profiles = timed
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         # the acceptance number is the CPU-time rate (one thread, so per core); wall time
         # also counts waiting for a CPU on a shared machine

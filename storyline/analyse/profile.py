@@ -80,16 +80,19 @@ class Profiler:
         places: list[Place] = []
         dates: list[DateMention] = []
         numbers: list[NumberMention] = []
-        for seg in segments:
-            seg_mentions = self._entities(seg)
+        title_seg = None
+        if title and article.title.strip():
+            title_seg = Segment(detect_language(title, hint=language), -len(title) - 1, -1, title)
+        # the segments and the title through each NER model in one batch (see EntityExtractor.model_spans_many)
+        model_spans = self._model_spans([*segments, *([title_seg] if title_seg else [])])
+        for seg, seg_spans in zip(segments, model_spans):
+            seg_mentions = self._entities(seg, seg_spans)
             mentions.extend(seg_mentions)
             places.extend(self._places(seg, seg_mentions))
             dates.extend(self._dates(seg, article))
             numbers.extend(self._numbers(seg))
-        if title and article.title.strip():
-            title_lang = detect_language(title, hint=language)
-            title_seg = Segment(title_lang, -len(title) - 1, -1, title)
-            title_mentions = [m for m in self._entities(title_seg)]
+        if title_seg is not None:
+            title_mentions = self._entities(title_seg, model_spans[-1])
             mentions.extend(title_mentions)
             places.extend(self._places(title_seg, title_mentions))
         entity_groups = self._group(mentions)
@@ -150,10 +153,15 @@ class Profiler:
             self._light_extractor = EntityExtractor(use_models=False)
         return self._light_extractor  # type: ignore[return-value]
 
-    def _entities(self, seg: Segment) -> list[Mention]:
+    def _model_spans(self, segs: list[Segment]) -> list[list[tuple[int, int, str]] | None]:
+        if not self.entities:
+            return [None] * len(segs)
+        return self._extractor().model_spans_many([(seg.text, seg.language) for seg in segs])
+
+    def _entities(self, seg: Segment, spans: list[tuple[int, int, str]] | None = None) -> list[Mention]:
         if not self.entities:
             return []
-        return [_shift(m, seg.start) for m in self._extractor().extract(seg.text, seg.language)]
+        return [_shift(m, seg.start) for m in self._extractor().extract(seg.text, seg.language, spans=spans)]
 
     def _group(self, mentions: list[Mention]) -> tuple[tuple[int, ...], ...]:
         """Which mentions name the same entity (done once here, so comparisons don't redo it)."""
