@@ -1,6 +1,6 @@
 """Pair-scoring quality on the SemEval-2022 Task 8 dev pairs, with baselines on the same folds.
 
-    .venv/bin/python benchmarks/bench_pairs.py [--out results.json] [--save-profiles P | --profiles P] [--stack-cache S] [--no-pair-model]
+    .venv/bin/python benchmarks/bench_pairs.py [--out results.json] [--save-profiles P | --profiles P [--reprofile pl,ru]] [--stack-cache S] [--no-pair-model]
 
 Profiles every article of ../shared/data/semeval2022-task8/dev_pairs*.jsonl once (or loads the pickle
 ``--profiles`` written earlier by ``--save-profiles``), then reports grouped 5-fold cross-validated
