@@ -402,7 +402,8 @@ def test_consolidation_takes_a_title_only_event_at_its_own_word(profiles):
     lone = Profiler().profile(Article.from_text(title, title, source="test:title", language_hint="en",
                                                 published_at=datetime(2024, 3, 5, tzinfo=timezone.utc)))
     assert len(lone.sentences) <= 1
-    model = EventClusterer(threshold=1.0, merge_threshold=1.0, rescue_threshold=1.0, consolidate_threshold=1.0)
+    # consolidate_far_days=0: b1 (June) is no pair of a1 (March) at all, rather than a far pair with its penalty
+    model = EventClusterer(threshold=1.0, merge_threshold=1.0, rescue_threshold=1.0, consolidate_threshold=1.0, consolidate_far_days=0.0)
     model.cluster_many([profiles["a1"], profiles["b1"], lone])
     a, t = model.event_of(profiles["a1"].article_id), model.event_of(lone.article_id)
     scores: dict[tuple[str, str], float] = {}
@@ -414,3 +415,49 @@ def test_consolidation_takes_a_title_only_event_at_its_own_word(profiles):
     b = model.event_of(profiles["b1"].article_id)
     if (pair := tuple(sorted((a, b)))) in scores:  # two full articles: both directions, averaged
         assert scores[pair] == (model._agreement(a, b, copies=True) + model._agreement(b, a, copies=True)) / 2
+
+
+def _late_follow_up():
+    # event A again, eleven weeks later: outside the 30-day window, inside consolidate_far_days
+    from storyline.analyse.profile import Profiler
+
+    text = ("Eleven weeks after the magnitude 7.1 earthquake that struck Antofagasta in northern Chile on 4 March, "
+            "ONEMI said all 230 damaged homes had been inspected and the 14 people injured had left hospital. "
+            "President Gabriel Boric returned to Antofagasta to open the first rebuilt houses.")
+    article = Article.from_text("Antofagasta rebuilds after the 7.1 earthquake", text, source="test:a_late",
+                                language_hint="en", published_at=datetime(2024, 5, 20, tzinfo=timezone.utc))
+    return Profiler().profile(article)
+
+
+def test_consolidation_reaches_beyond_the_window_only_for_a_fragment_and_with_a_penalty(profiles):
+    late = _late_follow_up()
+    split = dict(threshold=1.0, merge_threshold=1.0, rescue_threshold=1.0)
+    keys = ["a1", "a2", "b1", "c1"]
+
+    def events_of(**params):
+        model = EventClusterer(**split, **params)
+        return model, dict(zip([*keys, "late"], model.cluster_many([*(profiles[k] for k in keys), late])))
+
+    model, events = events_of()
+    assert events["late"] == events["a1"] == events["a2"]  # the late report of A joins A
+    assert len({events["a1"], events["b1"], events["c1"]}) == 3
+    for params in ({"consolidate_far_days": 0.0}, {"consolidate_far_size": 0}, {"consolidate_far_penalty": 0.4}):
+        _, apart = events_of(**params)  # no far pairs; no event small enough; a bar (1.0) nothing reaches
+        assert apart["late"] not in {apart[k] for k in keys}, params
+        assert apart["a1"] == apart["a2"]
+    # the far pair's score is the symmetric agreement lowered by the penalty
+    probe = EventClusterer(**split, consolidate_threshold=1.0)
+    probe.cluster_many([profiles["a1"], late])
+    a, t = probe.event_of(profiles["a1"].article_id), probe.event_of(late.article_id)
+    scores: dict[tuple[str, str], float] = {}
+    probe._pair_scores(a, scores)
+    both = (probe._agreement(a, t, copies=True) + probe._agreement(t, a, copies=True)) / 2
+    assert scores[tuple(sorted((a, t)))] == pytest.approx(both - probe.consolidate_far_penalty)
+
+
+def test_far_consolidation_parameters_are_validated():
+    from storyline.cluster.testing import toy_profile
+
+    for bad in ({"consolidate_far_days": -1.0}, {"consolidate_far_penalty": 1.5}, {"consolidate_far_size": -1}):
+        with pytest.raises(Exception, match=next(iter(bad))):
+            EventClusterer(**bad).learn_one(toy_profile("x", [1.0], "Quake hits Kabul"))

@@ -296,6 +296,17 @@ class EventClusterer:
         Batch only (:meth:`cluster_many`): after the rescue of lone articles, two events whose
         representatives score at least this against each other on average (both directions) are
         merged, the best pair first (:meth:`consolidate`; 1.0: never).
+    consolidate_far_days:
+        Batch only: a *fragment* (an event of at most ``consolidate_far_size`` articles) and another
+        event further apart than ``window_days`` but within this many days may still be consolidated,
+        when they agree by ``consolidate_far_penalty`` more than ``consolidate_threshold``. Late
+        reports of one event (the trial months after a shooting, a director confirmed a year after the
+        first film) fall outside a 30-day window and are left as fragments online. 0: never.
+    consolidate_far_penalty:
+        How much surer than ``consolidate_threshold`` a consolidation beyond ``window_days`` must be.
+    consolidate_far_size:
+        The largest event that may be consolidated beyond ``window_days`` (two full events months
+        apart are different events of one story far more often than one event).
     weights:
         Article–event score weights (``None``: the built-in :data:`~storyline.cluster.features.EVENT_WEIGHTS`).
     """
@@ -317,6 +328,9 @@ class EventClusterer:
         retire_after: int = 2000,
         retire_margin_days: float = 30.0,
         consolidate_threshold: float = 0.6,
+        consolidate_far_days: float = 365.0,
+        consolidate_far_penalty: float = 0.1,
+        consolidate_far_size: int = 2,
     ) -> None:
         self.threshold = threshold
         self.merge_threshold = merge_threshold
@@ -333,6 +347,9 @@ class EventClusterer:
         self.retire_after = retire_after
         self.retire_margin_days = retire_margin_days
         self.consolidate_threshold = consolidate_threshold
+        self.consolidate_far_days = consolidate_far_days
+        self.consolidate_far_penalty = consolidate_far_penalty
+        self.consolidate_far_size = consolidate_far_size
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle, filling what older versions did not store (new parameters get their defaults)."""
@@ -365,7 +382,7 @@ class EventClusterer:
 
     def _validate(self) -> None:
         owner = type(self).__name__
-        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold", "consolidate_threshold"):
+        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold", "consolidate_threshold", "consolidate_far_penalty"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise invalid_parameter(name, owner, "a float in the range [0, 1]", value)
@@ -373,10 +390,13 @@ class EventClusterer:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise invalid_parameter(name, owner, "an int in the range [1, inf)", value)
-        for name in ("window_days", "retire_margin_days"):
+        for name in ("window_days", "retire_margin_days", "consolidate_far_days"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise invalid_parameter(name, owner, "a float in the range [0, inf)", value)
+        far_size = self.consolidate_far_size
+        if not isinstance(far_size, int) or isinstance(far_size, bool) or far_size < 0:
+            raise invalid_parameter("consolidate_far_size", owner, "an int in the range [0, inf)", far_size)
         if not isinstance(self.candidate_floor, (int, float)) or not -1.0 <= self.candidate_floor <= 1.0:
             raise invalid_parameter("candidate_floor", owner, "a float in the range [-1, 1]", self.candidate_floor)
 
@@ -470,7 +490,9 @@ class EventClusterer:
         check made symmetric; an event of title-only articles, which has no sentences to be compared
         with, is taken at its own word: its agreement with the other event alone counts) are merged,
         the best pair first, until no pair is left (merges recorded in ``merges_``). Pairs are the nearest centroids (``candidates``, ``candidate_floor``) whose
-        day ranges lie within ``window_days``. 1.0: never. :meth:`cluster_many` calls it;
+        day ranges lie within ``window_days`` — or, when one of them has at most ``consolidate_far_size``
+        articles, within ``consolidate_far_days``, their agreement then lowered by ``consolidate_far_penalty``.
+        1.0: never. :meth:`cluster_many` calls it;
         :meth:`learn_one` never does."""
         if not self._fitted or self.consolidate_threshold >= 1.0:
             return
@@ -497,17 +519,29 @@ class EventClusterer:
             if other == event_id:
                 continue
             key = (event_id, other) if ev.slot < self.events_[other].slot else (other, event_id)
-            if key in scores or not self._within_window(ev, self.events_[other]):
+            if key in scores:
+                continue
+            near = self._within_window(ev, self.events_[other])
+            if not near and not self._far_pair(ev, self.events_[other]):
                 continue
             x, y = self._agreement(event_id, other, copies=True), self._agreement(other, event_id, copies=True)
             tx, ty = _title_only(ev), _title_only(self.events_[other])
-            scores[key] = x if tx and not ty else y if ty and not tx else (x + y) / 2
+            agreement = x if tx and not ty else y if ty and not tx else (x + y) / 2
+            scores[key] = agreement if near else agreement - self.consolidate_far_penalty
 
-    def _within_window(self, a: EventState, b: EventState) -> bool:
+    def _far_pair(self, a: EventState, b: EventState) -> bool:
+        """Whether two events beyond ``window_days`` of each other may still be consolidated: one of
+        them is a fragment (at most ``consolidate_far_size`` articles) and they lie within
+        ``consolidate_far_days``."""
+        small = min(a.n_articles, b.n_articles) <= self.consolidate_far_size
+        return small and self.consolidate_far_days > self.window_days and self._within_window(a, b, self.consolidate_far_days)
+
+    def _within_window(self, a: EventState, b: EventState, days: float | None = None) -> bool:
+        """Whether the day ranges of two events lie within ``days`` (default ``window_days``) of each other."""
         if not (a.first_day and a.last_day and b.first_day and b.last_day):
             return True
         gap = max((b.first_day - a.last_day).days, (a.first_day - b.last_day).days, 0)
-        return gap <= self.window_days
+        return gap <= (self.window_days if days is None else days)
 
     def _agreement(self, absorbed_id: str, into_id: str, *, copies: bool = False) -> float:
         """Mean score of ``absorbed_id``'s representatives against ``into_id`` (0 without representatives);
