@@ -30,6 +30,7 @@ opens (not per batch), so batch boundaries do not matter either.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import pickle
@@ -396,6 +397,13 @@ class Pipeline:
         self._since_snapshot = 0
         self._lock = threading.RLock()
         self._restore()
+        if getattr(self.clusterer, "assignments_", None):  # a snapshot loaded or articles replayed
+            import gc
+
+            # the restored state lives as long as the process: the collector need not walk it again
+            # (full collections at 102k stored articles: 0.19-0.38 -> 0.03 ms per added article)
+            gc.collect()
+            gc.freeze()
 
     # -- restart ------------------------------------------------------------------
 
@@ -473,7 +481,10 @@ class Pipeline:
         """Pickle the header and the clusterer and linker state into ``file`` as it goes (the store
         passes a file that flushes a stored part every few MB: the whole pickle is never in memory)."""
         file.write(b"%s %d %s\n" % (SNAPSHOT_MAGIC, SNAPSHOT_VERSION, code_fingerprint().encode("ascii")))
-        pickle.dump((self.clusterer, self.linker), file, protocol=pickle.HIGHEST_PROTOCOL)
+        # protocol 4: 5 keeps every loaded NumPy array behind a memoryview and a buffer object
+        # (430k instead of 250k objects for the collector after restoring 102k articles)
+        with _gc_paused():  # collections while pickling were a third of a snapshot's CPU
+            pickle.dump((self.clusterer, self.linker), file, protocol=4)
 
     def snapshot(self) -> None:
         """Write a snapshot now (as of the last stored article)."""
@@ -689,12 +700,8 @@ class Pipeline:
 
         if fork:
             gc.collect()
-            gc.freeze()  # what is loaded now (the models): the workers' collections never walk (and copy) it
-        try:
-            pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(shared,))
-        finally:
-            if fork:
-                gc.unfreeze()  # the workers are forked; this process collects as before
+            gc.freeze()  # what is loaded now (the models, the restored state): no collection walks (and copies) it again
+        pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(shared,))
         with pool:
             for result in pool.imap(_profile_encoded, _bounded(articles, slots), chunksize=4):
                 slots.release()
@@ -715,18 +722,25 @@ def _read_header(file: Any) -> tuple[int | None, str | None]:
     return int(parts[1]), parts[2].decode("ascii", "replace")
 
 
-def _load_state(file: Any) -> Any:
-    """Unpickle a snapshot from ``file`` with the cyclic garbage collector paused (it would
-    otherwise scan the growing heap again and again while millions of objects are created)."""
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: while a snapshot is pickled or unpickled it would
+    otherwise scan the growing heap again and again as millions of objects are made."""
     import gc
 
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return pickle.load(file)
+        yield
     finally:
         if enabled:
             gc.enable()
+
+
+def _load_state(file: Any) -> Any:
+    """Unpickle a snapshot from ``file`` with the cyclic garbage collector paused."""
+    with _gc_paused():
+        return pickle.load(file)
 
 
 def snapshot_interval(every: int, held: int) -> int:
