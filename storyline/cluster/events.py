@@ -329,7 +329,7 @@ class EventClusterer:
         retire_margin_days: float = 30.0,
         consolidate_threshold: float = 0.6,
         consolidate_far_days: float = 365.0,
-        consolidate_far_penalty: float = 0.1,
+        consolidate_far_penalty: float = 0.05,
         consolidate_far_size: int = 2,
     ) -> None:
         self.threshold = threshold
