@@ -92,3 +92,22 @@ def test_polish_endings_only_for_polish_and_not_sentence_initial():
     # the same inflected form in an English text is not lemmatised the Polish way
     assert find_places("He said Polsce twice.", "en") == []
     assert lookup_place("Warszawie", "pl").name == "Warsaw"
+
+
+def test_place_index_is_kept_in_the_cache_folder_and_read_back(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from storyline.analyse import places
+
+    monkeypatch.setenv("STORYLINE_CACHE_DIR", str(tmp_path / "cache"))
+    path = places._index_cache_path()
+    assert path is not None and path.parent == tmp_path / "cache" and places._read_index(path) is None
+    built = places.build_place_index()
+    places._write_index(path, built)
+    again = places._read_index(path)
+    assert again is not None and again == built
+    assert [p.name for p in again.names[places._norm("Kabul")]] == [p.name for p in built.names[places._norm("Kabul")]]
+    path.write_bytes(b"not a pickle")  # a damaged file is rebuilt, not trusted
+    assert places._read_index(path) is None
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    places._write_index(blocked / "sub" / "places.pickle", built)  # cannot be written: no error, nothing kept
+    assert not (blocked / "sub").exists()
