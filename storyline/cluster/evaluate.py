@@ -12,14 +12,14 @@ chooses which field is the gold cluster (``event`` or ``story`` → ``topic``).
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from storyline.ingest.dates import parse_date
 from storyline.types import Article, Profile
 
 LEVELS = {"event": "event", "story": "topic"}
@@ -52,82 +52,17 @@ def bcubed(pred: Sequence[str], gold: Sequence[str]) -> tuple[float, float, floa
     return precision, recall, f1
 
 
-_MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    [
-        "january jan enero gennaio januari janvier januar",
-        "february feb febrero febbraio februari fevrier février februar",
-        "march mar marzo maart mars märz maerz",
-        "april apr abril aprile avril",
-        "may mayo maggio mei mai",
-        "june jun junio giugno juni juin",
-        "july jul julio luglio juli juillet",
-        "august aug agosto augustus aout août",
-        "september sep sept septiembre setiembre settembre septembre novemer",
-        "october oct octubre ottobre oktober octobre",
-        "november nov noviembre novembre",
-        "december dec diciembre dicembre dezember decembre décembre",
-    ],
-    start=1,
-):
-    for _name in _names.split():
-        _MONTHS.setdefault(_name, _number)
-_MONTHS["novemer"] = 11  # a typo seen in real bylines
-_MONTH_RE = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_DAY_RE = r"(\d{1,2})(?:st|nd|rd|th|º)?"
-_YEAR_RE = r"(\d{4})"
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\b(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})\b"), "ymd"),
-    (re.compile(rf"\b{_MONTH_RE}\s+{_DAY_RE}\s*[,\-]?\s*{_YEAR_RE}\b"), "mdy"),
-    (re.compile(rf"\b{_DAY_RE}\s+(?:de\s+)?{_MONTH_RE},?\s+(?:de\s+|del\s+)?{_YEAR_RE}\b"), "dmy"),
-    (re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4}|\d{2})\b"), "num/"),
-    (re.compile(r"\b(\d{1,2})\s*\.\s*(\d{1,2})\s*\.\s*(\d{4})\b"), "num."),
-    (re.compile(rf"\b{_DAY_RE}-{_MONTH_RE}-(\d{{2}})\b"), "d-mon-yy"),
-]
-
-
 def parse_gold_date(value: Any) -> datetime | None:
-    """Parse a gold file's free-text ``date`` (a byline, often) to a UTC datetime, or None.
+    """A gold file's free-text ``date`` (a byline, often) as a UTC datetime, or None — read as
+    ``storyline ingest`` reads a record's date (:func:`storyline.ingest.dates.parse_date`).
 
-    Numeric ``a/b/y`` dates are read month first (US bylines) unless ``a`` > 12;
-    ``d.m.y`` day first.
-
-    >>> parse_gold_date("March 01, 2008").isoformat()
-    '2008-03-01T00:00:00+00:00'
     >>> [parse_gold_date(s).date().isoformat() for s in ("First Published : June 13, 2013 4 : 59 PM EDT",
     ...     "1 de marzo de 2008", "Posted : 04 / 9 / 2012 8 : 33 am", "2013 - 09 - 26", "THURSDAY, MAY 2, 2013")]
     ['2013-06-13', '2008-03-01', '2012-04-09', '2013-09-26', '2013-05-02']
     >>> parse_gold_date(None), parse_gold_date(""), parse_gold_date("She was 91.")
     (None, None, None)
     """
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = " ".join(value.lower().split())
-    found: list[tuple[int, datetime]] = []
-    for pattern, kind in _PATTERNS:
-        for m in pattern.finditer(text):
-            a, b, c = m.groups()
-            if kind == "ymd":
-                y, mo, d = int(a), int(b), int(c)
-            elif kind == "mdy":
-                y, mo, d = int(c), _MONTHS[a], int(b)
-            elif kind == "dmy":
-                y, mo, d = int(c), _MONTHS[b], int(a)
-            elif kind == "d-mon-yy":
-                y, mo, d = 2000 + int(c) if int(c) < 50 else 1900 + int(c), _MONTHS[b], int(a)
-            elif kind == "num.":
-                y, mo, d = int(c), int(b), int(a)
-            else:
-                y = int(c) if len(c) == 4 else 2000 + int(c) if int(c) < 50 else 1900 + int(c)
-                mo, d = (int(a), int(b)) if int(a) <= 12 else (int(b), int(a))
-            try:
-                found.append((m.start(), datetime(y, mo, d, tzinfo=timezone.utc)))
-            except ValueError:
-                continue
-            break
-    if not found:
-        return None
-    return min(found, key=lambda x: x[0])[1]
+    return parse_date(value) if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)

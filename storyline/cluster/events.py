@@ -41,17 +41,9 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from storyline.cluster.candidates import CentroidIndex, MinHashBands
-from storyline.cluster.features import Digest, Vocabulary, event_score, event_terms, link_features, link_terms
-from storyline.cluster.features import _document_vector as document_vector
+from storyline.cluster.features import Digest, Vocabulary, event_score, event_terms, key_vector, link_features, link_terms
 from storyline.errors import invalid_parameter
 from storyline.types import Profile
-
-
-def key_vector(profile: Profile) -> np.ndarray:
-    """The vector events are blocked on: lead passage + document mean, re-normalised."""
-    v = profile.lead_vector.astype(np.float32) + document_vector(profile)
-    norm = float(np.linalg.norm(v))
-    return v / norm if norm > 0 else v
 
 
 @dataclass
@@ -145,7 +137,7 @@ class EventState:
         """The article–event score's inputs for ``digest`` (with ``vector = key_vector(profile)``),
         and the raw pair features against the closest representatives."""
         reps = self.representatives
-        closeness = np.array([float(key_vector(r.profile) @ vector) for r in reps])
+        closeness = np.array([float(r.key() @ vector) for r in reps])
         chosen = [reps[i] for i in np.argsort(-closeness, kind="stable")[:compare]]
         pairs = [(r, link_features(digest, r, vocabulary)) for r in chosen]
         scored = sorted((link_terms(f) for _, f in pairs), key=lambda t: -(t["title_score"] + t["lead_passage_score"] + 2 * t["diagonal_score"]))

@@ -18,6 +18,7 @@ import math
 import re
 import zlib
 from datetime import date
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -219,6 +220,14 @@ class Vocabulary:
     def __init__(self) -> None:
         self.df: dict[int, int] = {}
         self.n_docs = 0
+        self._memo: list[Any] = [0, {}]  # idf arrays made at this n_docs, by array
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"df": self.df, "n_docs": self.n_docs}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.df, self.n_docs = state["df"], state["n_docs"]
+        self._memo = [0, {}]
 
     def add(self, words: Words | dict[str, int]) -> None:
         """Count one document's words (:func:`word_vector` arrays, or a ``{word: count}`` dict)."""
@@ -233,9 +242,16 @@ class Vocabulary:
         return math.log((self.n_docs + 1) / (self.df.get(key, 0) + 1)) + 1.0
 
     def _idf_array(self, ids: np.ndarray) -> np.ndarray:
-        df = self.df
-        counts = np.fromiter((df.get(w, 0) for w in ids.tolist()), dtype=np.float64, count=len(ids))
-        return np.log((self.n_docs + 1) / (counts + 1)) + 1.0
+        memo = self._memo
+        if memo[0] != self.n_docs:  # the frequencies move with every document added
+            memo[:] = [self.n_docs, {}]
+        hit = memo[1].get(id(ids))
+        if hit is not None and hit[0] is ids:  # the same array: an article against several representatives
+            return hit[1]
+        counts = np.fromiter(map(self.df.get, ids.tolist(), repeat(0)), dtype=np.float64, count=len(ids))
+        out = np.log((self.n_docs + 1) / (counts + 1)) + 1.0
+        memo[1][id(ids)] = (ids, out)
+        return out
 
     def lexical_score(self, a: Words, b: Words) -> float:
         """Cosine of sublinear-tf × idf vectors (:func:`word_vector` arrays)."""
@@ -253,7 +269,7 @@ class Vocabulary:
 class Digest:
     """What the link features need from one profile, computed once per article."""
 
-    __slots__ = ("profile", "names", "salient", "years", "day", "script", "digits", "words", "persons")
+    __slots__ = ("profile", "names", "salient", "years", "day", "script", "digits", "words", "persons", "_doc", "_key")
 
     def __init__(self, profile: Profile) -> None:
         from storyline.similarity import _SCRIPTS
@@ -268,6 +284,20 @@ class Digest:
         self.day = event_day(profile)
         self.script = _SCRIPTS.get(profile.language, 9) if not profile.entities else -1
         self.persons = lead_persons(profile)
+        self._doc: np.ndarray | None = None
+        self._key: np.ndarray | None = None
+
+    def document_vector(self) -> np.ndarray:
+        """:func:`document_vector` of the profile, made once (a representative is compared with many articles)."""
+        if self._doc is None:
+            self._doc = document_vector(self.profile)
+        return self._doc
+
+    def key(self) -> np.ndarray:
+        """:func:`key_vector` of the profile, made once."""
+        if self._key is None:
+            self._key = key_vector(self.profile, self.document_vector())
+        return self._key
 
     def compact(self) -> Digest:
         """The same digest holding a compact profile (what an event keeps of a representative):
@@ -277,6 +307,7 @@ class Digest:
         for name in Digest.__slots__:
             setattr(out, name, getattr(self, name))
         out.profile = compact_profile(self.profile)
+        out._doc = out._key = None  # the compact profile's vectors are float16: made again from them
         return out
 
     def __getstate__(self) -> tuple[Any, ...]:
@@ -285,6 +316,7 @@ class Digest:
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.profile, self.names, self.salient, self.years, self.day, self.script, self.digits, self.words = state[:8]
         self.persons = state[8] if len(state) > 8 else lead_persons(self.profile)
+        self._doc = self._key = None
 
 
 def compact_profile(profile: Profile) -> Profile:
@@ -319,13 +351,21 @@ def _jaccard(a: Any, b: Any) -> float:
     return float(np.mean(np.asarray(a, dtype=np.uint64) == np.asarray(b, dtype=np.uint64)))
 
 
-def _document_vector(p: Profile) -> np.ndarray:
+def document_vector(p: Profile) -> np.ndarray:
+    """The mean of the sentence vectors, re-normalised (the title vector when there are none)."""
     rows = _f32(p.sentence_vectors)
     if not len(rows):
         return _f32(p.title_vector)
     v = rows.mean(axis=0)
     norm = float(np.linalg.norm(v))
     return v / norm if norm > 0 else _f32(p.title_vector)
+
+
+def key_vector(profile: Profile, document: np.ndarray | None = None) -> np.ndarray:
+    """The vector events are blocked on: lead passage + document mean, re-normalised."""
+    v = profile.lead_vector.astype(np.float32) + (document if document is not None else document_vector(profile))
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else v
 
 
 LINK_FEATURES: tuple[str, ...] = (
@@ -392,7 +432,7 @@ def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) ->
     row_best, col_best = sim.max(axis=1), sim.max(axis=0)
     flat = np.sort(sim, axis=None)[::-1]
     na, nb = sim.shape
-    diag = float(np.mean([sim[i, min(nb - 1, round(i * nb / na))] for i in range(na)]))
+    diag = float(np.mean(sim[np.arange(na), np.minimum(nb - 1, np.round(np.arange(na) * nb / na).astype(np.intp))]))
     comparable = a.script == b.script and bool(a.names) and bool(b.names)
     shared = len(a.names & b.names) if comparable else 0
     union = len(a.names | b.names) if comparable else 0
@@ -422,7 +462,7 @@ def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) ->
         "lexical_comparable": float(same_language),
         "lead_passage_score": _cos(pa.lead_vector, pb.lead_vector),
         "title_score": _cos(pa.title_vector, pb.title_vector),
-        "document_score": _cos(_document_vector(pa), _document_vector(pb)),
+        "document_score": _cos(a.document_vector(), b.document_vector()),
         "align_mean_score": align_mean,
         "top5_pair_score": float(flat[: max(1, min(5, flat.size))].mean()),
         "diagonal_score": diag,
@@ -533,7 +573,7 @@ def event_terms(
     ``pair_terms`` are :func:`link_terms` against the closest members; ``name_df`` counts in how many
     members *of the article's script* each name occurs (``n_same_script`` of them).
     """
-    out = {k: float(np.mean([t[k] for t in pair_terms])) for k in LINK_TERMS}
+    out = {k: float(sum(t[k] for t in pair_terms) / len(pair_terms)) for k in LINK_TERMS}
     out["centroid_score"] = centroid_score
     covered = covering = 0.0
     if digest.names and n_same_script and name_df:
