@@ -81,3 +81,17 @@ def test_token_rows_are_made_once_and_give_the_same_vectors() -> None:
     assert np.array_equal(again, fresh.encode(SENTENCES))
     ids = warm._sp.encode(SENTENCES[2], add_bos=True, add_eos=True)
     assert warm._rows.filled[ids].all()
+
+
+def test_token_rows_past_their_capacity_are_computed_not_kept() -> None:
+    """Once ``capacity`` distinct ids have rows, new ids' rows are computed each time (memory stays
+    bounded) and the vectors are still bit-identical."""
+    from storyline.analyse.embed import _TokenRows
+
+    small = Encoder()
+    small._load()
+    small._rows = _TokenRows(small._model, capacity=8)
+    reference = Encoder().encode(SENTENCES)
+    assert np.array_equal(small.encode(SENTENCES), reference)
+    assert small._rows.count <= 8 and int(small._rows.filled.sum()) == small._rows.count
+    assert np.array_equal(small.encode(SENTENCES), reference)  # again, with a full cache

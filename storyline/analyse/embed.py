@@ -170,9 +170,12 @@ class _TokenRows:
     """USE's projected, layer-normalised token embeddings (the CNN's input), made once per token id.
 
     That row depends on the token id alone, and it is a quarter of USE's multiply-adds:
-    each id's row is computed the first time the id is seen and read back after. The
-    table is allocated for the whole vocabulary but only the pages of rows written take
-    memory (~3 kB per distinct token; ~25k distinct tokens in 300 news articles).
+    each id's row is computed the first time the id is seen and read back after, for the
+    first ``capacity`` distinct ids (3 kB each: ~25k distinct tokens in 300 news articles;
+    192 MB at most by default, the whole vocabulary would take 393 MB); the rows of ids seen
+    after that are computed every time, as without the cache. Rows are stored in the order
+    they are first made, so only what is filled takes memory, and rows made before a fork
+    stay shared with the workers.
     Rows are computed in one product of at least three rows, as in a micro-batch (BLAS
     takes another kernel for one or two rows, whose rounding differs): the rows are
     bit-identical to those a micro-batch computes.
@@ -184,28 +187,44 @@ class _TokenRows:
     (True, True)
     """
 
-    def __init__(self, m: Any) -> None:
+    def __init__(self, m: Any, capacity: int = 65536) -> None:
         self.m = m
-        # an anonymous map, not np.empty: NumPy asks for huge pages on large arrays, and one row
-        # written would then make 2 MB resident; here only the 4 kB pages of written rows are
-        shape = (m.table.shape[0], m.proj_W.shape[1])
-        self._map = mmap.mmap(-1, shape[0] * shape[1] * 4, flags=mmap.MAP_PRIVATE)
-        self.rows = np.frombuffer(self._map, dtype=np.float32).reshape(shape)
-        self.filled = np.zeros(m.table.shape[0], dtype=bool)
+        self.capacity = capacity
+        self.slot = np.full(m.table.shape[0], -1, dtype=np.int32)  # token id -> its row, -1: not made
+        # an anonymous map, not np.empty: NumPy asks for huge pages on large arrays; here only
+        # the 4 kB pages of rows written take memory
+        self._map = mmap.mmap(-1, capacity * m.proj_W.shape[1] * 4, flags=mmap.MAP_PRIVATE)
+        self.rows = np.frombuffer(self._map, dtype=np.float32).reshape(capacity, m.proj_W.shape[1])
+        self.count = 0
+
+    @property
+    def filled(self) -> np.ndarray:
+        """Which token ids have their row made."""
+        return self.slot >= 0
 
     def take(self, flat: np.ndarray) -> np.ndarray:
         """The rows of the token ids ``flat`` (a new array), computing those not made yet."""
-        missing = flat[~self.filled[flat]]
-        if missing.size:
-            missing = np.unique(missing)
-            ids = missing if missing.size >= 3 else np.resize(missing, 3)
-            m = self.m
-            x = _dequantised(m, ids) @ m.proj_W
-            x += m.proj_b
-            _layernorm(x, m.ln_g_all, m.ln_b_all, m.eps)
-            self.rows[ids] = x
-            self.filled[missing] = True
-        return self.rows[flat]
+        slots = self.slot[flat]
+        unknown = slots < 0
+        if not unknown.any():
+            return self.rows[slots]
+        missing = np.unique(flat[unknown])
+        ids = missing if missing.size >= 3 else np.resize(missing, 3)
+        m = self.m
+        x = _dequantised(m, ids) @ m.proj_W
+        x += m.proj_b
+        _layernorm(x, m.ln_g_all, m.ln_b_all, m.eps)
+        x = x[: missing.size]  # np.resize repeats the ids cyclically: the first rows are ``missing``
+        if self.count + missing.size <= self.capacity:
+            end = self.count + missing.size
+            self.rows[self.count : end] = x
+            self.slot[missing] = np.arange(self.count, end, dtype=np.int32)
+            self.count = end
+            return self.rows[self.slot[flat]]
+        out = np.empty((len(flat), x.shape[1]), dtype=np.float32)
+        out[~unknown] = self.rows[slots[~unknown]]
+        out[unknown] = x[np.searchsorted(missing, flat[unknown])]
+        return out
 
 
 def _dequantised(m: Any, ids: np.ndarray) -> np.ndarray:
