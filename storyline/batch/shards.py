@@ -183,14 +183,14 @@ def _sliceable(raw: bytes) -> bool:
 def csv_ranges(raw: bytes, shard_size: int) -> tuple[int, list[tuple[int, int | None, int | None, int | None, int]]]:
     """The header's length in bytes, and ``(start, stop, offset, length, line)`` per shard of a
     CSV file's bytes, as :func:`jsonl_ranges` gives them: rows ``[start, stop)`` after the header
-    (quoted fields may span lines; rows with no text are not counted), the bytes they take and
+    (quoted fields may span lines; blank rows are not counted), the bytes they take and
     the line the first one starts on. No byte ranges (and a header length of 0) for a file that is
     not UTF-8 or that the csv module cannot read through; its shards read the whole file.
 
     >>> csv_ranges(b'title,text\\nA,"one\\ntwo"\\n\\nB,three\\nC,four\\n', 2)
     (11, [(0, 2, 11, 21, 2), (2, None, 32, None, 6)])
     """
-    from storyline.ingest.records import _sniff_delimiter
+    from storyline.ingest.records import sniff_delimiter
 
     ranges: list[tuple[int, int | None, int | None, int | None, int]] = []
     if not _sliceable(raw):
@@ -213,7 +213,7 @@ def csv_ranges(raw: bytes, shard_size: int) -> tuple[int, list[tuple[int, int | 
             consumed[:] = [pos + len(line), lineno + 1]
             yield line.decode("utf-8")
 
-    reader = csv.reader(lines(), delimiter=_sniff_delimiter(raw[:8192].decode("utf-8", "ignore")))
+    reader = csv.reader(lines(), delimiter=sniff_delimiter(raw[:8192].decode("utf-8", "ignore")))
     header_end: int | None = None
     starts: list[tuple[int, int]] = []  # (byte offset, line) where each row after the header starts
     while True:

@@ -264,7 +264,7 @@ def _raise_csv_limit() -> None:
             limit //= 16
 
 
-def _sniff_delimiter(text: str) -> str:
+def sniff_delimiter(text: str) -> str:
     """The delimiter of a CSV text, sniffed on its first line among ``, ; tab |``."""
     try:
         return csv.Sniffer().sniff(text[:8192].split("\n", 1)[0] or ",", delimiters=",;\t|").delimiter
@@ -277,7 +277,7 @@ def _csv_rows(
 ) -> Iterator[tuple[int, list[str]] | tuple[int, csv.Error]]:
     """``(first line number, row)`` for each CSV row, or ``(line, csv.Error)`` for a broken one."""
     _raise_csv_limit()
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or _sniff_delimiter(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or sniff_delimiter(text))
     start = first_line
     while True:
         try:
@@ -313,7 +313,7 @@ def _iter_csv_table(
     except InputError as exc:
         yield RecordError.from_exc(f"file:{path}", "ingest", exc, raw=raw)
         return
-    delimiter = delimiter or _sniff_delimiter(head or text)
+    delimiter = delimiter or sniff_delimiter(head or text)
     header: list[str] | None = None
     rows = chain(_csv_rows(head, delimiter), _csv_rows(text, delimiter, first_line)) if head else _csv_rows(text, delimiter)
     for lineno, row in rows:
