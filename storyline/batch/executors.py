@@ -174,10 +174,10 @@ def run_ray(
     todo = deque(shards)
     actor_class = ray.remote(num_cpus=1)(ShardWorker)
     n = max(1, min(workers, len(todo)))
-    # a local cluster with a core per actor: actor i keeps core i (on 2 cores the scheduler otherwise
+    # a one-machine cluster with a core per actor: actor i keeps core i (on 2 cores the scheduler otherwise
     # sometimes runs both on one, and Ray's own processes preempt them: 2.7 -> 1.1 s lost per 1,600 articles)
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    pin = address is None and n <= len(cores)
+    pin = address is None and n <= len(cores) and len([x for x in ray.nodes() if x.get("Alive")]) == 1
     actors = [actor_class.remote(profiler, out, cores[i] if pin else None) for i in range(n)]
     running: dict[Any, Any] = {}
     try:
