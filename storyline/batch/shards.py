@@ -167,7 +167,7 @@ def _utf8_lines(raw: bytes) -> Iterator[tuple[int, int, bytes]]:
     pos = 0
     for lineno, line in enumerate(raw.split(b"\n"), start=1):
         end = pos + len(line) + 1
-        yield pos, lineno, line + b"\n" if end <= len(raw) else line
+        yield pos, lineno, (line + b"\n" if end <= len(raw) else line)  # the last line has no newline
         pos = end
 
 
