@@ -107,6 +107,7 @@ def cross_validate(
     train_only: np.ndarray | None = None,
     stack: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
     stack_names: Sequence[str] = (),
+    fallback: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Out-of-fold predictions of the learned combiner, folds grouped by article.
 
@@ -115,6 +116,9 @@ def cross_validate(
     ``stack(train_idx, test_idx)`` returns extra feature columns (named
     ``stack_names``) for both sides of a fold — a pair model trained inside the
     fold, out of fold on its training rows (nested), so nothing leaks.
+    Rows flagged in ``fallback`` (a side that is not an article, see
+    :func:`storyline.scorer.not_article`) are scored with the training rows' mean,
+    as the shipped scorer does.
     """
     from storyline.scorer import NUM_ROUNDS, fit_matrix
 
@@ -134,6 +138,9 @@ def cross_validate(
         )
         for d, booster in boosters.items():
             predicted[d][test_idx] = np.clip(booster.predict(x_test, num_threads=1), 1.0, 4.0)
+            if fallback is not None:
+                flagged = np.asarray(fallback, dtype=bool)[test_idx]
+                predicted[d][test_idx[flagged]] = np.nanmean(gold[d][train_mask])
     return predicted
 
 
@@ -177,6 +184,13 @@ def evaluate_pairs_model(pairs: Sequence[Any], profiles: dict[str, Any], scorer:
     started = time.perf_counter()
     x = scorer.feature_matrix((profiles[p.a.article_id], profiles[p.b.article_id]) for p in pairs)
     predicted = scorer.predict_matrix(x)
+    prior = scorer.meta.get("prior")
+    if prior:
+        from storyline.scorer import not_article
+
+        flagged = np.array([not_article(profiles[p.a.article_id]) or not_article(profiles[p.b.article_id]) for p in pairs], dtype=bool)
+        for d in predicted:
+            predicted[d][flagged] = prior.get(d, np.nan)
     seconds = time.perf_counter() - started
     gold = gold_arrays(pairs)
     report = pearson_report(gold, predicted, [p.language_pair for p in pairs], pairs_per_second=round(len(pairs) / max(seconds, 1e-9), 1))
@@ -254,8 +268,13 @@ def evaluate_pairs_cv(
                 stack_cache[key] = (inner, outer)
             return inner, outer
 
+    from storyline.scorer import not_article
+
+    flags = {aid: not_article(profiles[aid]) for aid in {a.article_id for p in everything for a in (p.a, p.b)}}
+    fallback = np.array([flags[p.a.article_id] or flags[p.b.article_id] for p in everything])
     predicted = cross_validate(
-        x, gold_arrays(everything), names, cv_groups, n_folds=n_folds, seed=seed, train_only=train_only, stack=stack, stack_names=stack_names
+        x, gold_arrays(everything), names, cv_groups, n_folds=n_folds, seed=seed, train_only=train_only, stack=stack, stack_names=stack_names,
+        fallback=fallback,
     )
     predicted = {d: v[: len(pairs)] for d, v in predicted.items()}
     gold = gold_arrays(pairs)

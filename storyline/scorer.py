@@ -167,7 +167,13 @@ class PairScorer:
             import dataclasses
 
             evidence = dataclasses.replace(evidence, sentence_pairs=tuple(self.pair_model.explain(a, b)))
-        verdict = decide_verdict(scores, feats, a, b, evidence.dates.get("gap_days"))
+        prior = self.meta.get("prior")
+        if prior and (not_article(a) or not_article(b)):
+            feats["not_article"] = float(not_article(a)) + float(not_article(b))
+            scores = {dim: float(prior.get(dim, scores[dim])) for dim in scores}
+            verdict = "not_article"
+        else:
+            verdict = decide_verdict(scores, feats, a, b, evidence.dates.get("gap_days"))
         if verdict == "translation":
             # Alignment has shown the same text in two languages, which training labels 1.0 on every
             # dimension (translation_pairs): pull the scores halfway to that label, keeping the model's doubt visible.
@@ -181,6 +187,28 @@ class PairScorer:
             features=feats,
             languages={"a": a.languages, "b": b.languages},
         )
+
+
+NOT_ARTICLE_MAX_CHARS = 3000
+"""Longer pages are never taken for a notice (a notice fills ≥ 40% of a page, see :mod:`storyline.analyse.pagekind`)."""
+
+
+def not_article(p: Profile) -> bool:
+    """Whether a profiled page is a notice instead of the article (anti-bot, captcha, paywall, "enable
+    JavaScript", "access denied"...): two such pages look alike whatever the articles behind them said,
+    so :meth:`PairScorer.score` gives the pair the training mean and the verdict ``not_article``.
+
+    >>> from storyline.types import Segment
+    >>> def prof(text):
+    ...     return Profile("x", "", "en", (Segment("en", 0, len(text), text),), (), np.zeros(2), np.zeros((0, 2)), np.zeros(2), n_chars=len(text))
+    >>> not_article(prof("Access denied. Are you a robot? Your IP address has sent too many requests.")), not_article(prof("Talks resumed in Doha."))
+    (True, False)
+    """
+    if p.n_chars > NOT_ARTICLE_MAX_CHARS:
+        return False
+    from storyline.analyse.pagekind import page_kind
+
+    return page_kind("\n".join(s.text for s in p.segments if s.start >= 0)).not_article
 
 
 def decide_verdict(
@@ -289,6 +317,8 @@ def train(
         groups = groups + (PAIR_MODEL_GROUP,)
     boosters = fit_matrix(x, gold, names, num_rounds=num_rounds, params=params)
     info = dict(meta or {})
+    # what a pair with a page that is not an article gets (see not_article): the training mean
+    info["prior"] = {dim: round(float(np.nanmean(y)), 4) for dim, y in gold.items() if np.isfinite(y).any()}
     info.update({"n_pairs": len(pairs), "train_seconds": round(time.perf_counter() - started, 1)})
     return PairScorer(tuple(groups), names, boosters, info, net)
 

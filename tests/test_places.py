@@ -111,3 +111,31 @@ def test_place_index_is_kept_in_the_cache_folder_and_read_back(tmp_path, monkeyp
     blocked.write_text("x")
     places._write_index(blocked / "sub" / "places.pickle", built)  # cannot be written: no error, nothing kept
     assert not (blocked / "sub").exists()
+
+
+REGIONS = [
+    ("Пожары в Калифорнии уничтожили сотни домов.", "ru", "iso:US-CA", "US"),
+    ("Wildfires in California destroyed hundreds of homes.", "en", "iso:US-CA", "US"),
+    ("Pożary w Kalifornii zniszczyły setki domów.", "pl", "iso:US-CA", "US"),
+    ("Die Polizei in Bayern nahm zwei Männer fest.", "de", "iso:DE-BY", "DE"),
+    ("Наводнение в Уэльсе затопило дороги.", "ru", "iso:GB-WLS", "GB"),
+    ("Проливные дожди прошли в штате Кентукки.", "ru", "iso:US-KY", "US"),
+    ("北方邦的选举结果周四公布。", "zh", "iso:IN-UP", "IN"),
+    ("肯塔基州发生龙卷风。", "zh", "iso:US-KY", "US"),
+]
+
+
+@pytest.mark.parametrize("text,lang,place_id,country", REGIONS)
+def test_first_level_regions_resolve_with_their_country(text, lang, place_id, country):
+    assert [(p.place_id, p.country, p.kind) for p in find_places(text, lang)] == [(place_id, country, "region")]
+
+
+def test_regions_never_shadow_a_country_or_city_and_skip_generic_names():
+    assert lookup_place("Georgia", "en").kind == "country"  # the state only adds names: the country keeps its own
+    assert lookup_place("Washington", "en").kind == "city"
+    assert lookup_place("华盛顿", "zh").kind == "city"
+    # translations of generic region names ("Central", "Northern") and stop-listed ones are no place
+    assert find_places("Merkezi Bankası faizi sabit tuttu. Kuzey kesimlerde kar var.", "tr") == []
+    assert find_places("Кампания по вакцинации началась в понедельник.", "ru") == []
+    # a multi-word region wins over the shorter name inside it
+    assert [p.name for p in find_places("Storms hit New South Wales and North Carolina.", "en")] == ["New South Wales", "North Carolina"]

@@ -380,6 +380,7 @@ def build_place_index() -> PlaceIndex:
             seen_extra.add(key)
             for surface in extra_cities[key]:
                 index.add(surface, cand(2, surface))
+    _add_regions(index, countries, extra.get("regions", {}))
     # rank: sort each candidate list best first
     for table in (index.names, index.stems, index.cjk):
         for k, cands in table.items():
@@ -388,6 +389,78 @@ def build_place_index() -> PlaceIndex:
                 uniq.setdefault(c.place_id, c)
             table[k] = list(uniq.values())
     return index
+
+
+# pycountry locales whose ISO 3166-2 translations are read (the languages storyline profiles); English names always
+_REGION_LOCALES = ("ru", "pl", "de", "fr", "es", "it", "tr", "zh_CN", "cs", "sk", "uk", "pt", "nl")
+MIN_REGION_COUNTRY_POPULATION = 10_000_000
+# Names of subdivisions made only of these words are skipped ("Central", "Nord", "North East", "Centre-Ouest").
+_REGION_GENERIC = frozenset(
+    "north south east west northern southern eastern western central centre center middle upper lower far "
+    "coast coastal capital lakes islands highlands nord sud est ouest norte sur este oeste centro centrale "
+    "settentrionale meridionale nordeste noreste sureste suroeste noroeste littoral markazi".split()
+)
+# Region names that are more often a common word, a person or another place in news text (checked by hand
+# on the dev articles): "Guarda" (it. "look"), "Sabah" (tr. "morning", a newspaper), "Кампания" (ru. "campaign").
+_REGION_STOP = frozenset(
+    "guarda sabah granma orientale atlantico marken mara hidalgo guerrero magdalena kurdistan kampania "
+    "кампания merkez merkezi kuzey guney dogu batı falcon 林迪".split()
+)
+_ZH_REGION_SUFFIX = re.compile(r"(?:省|州|市|自治区|特别行政区|壮族自治区|回族自治区|维吾尔自治区)$")
+
+
+def _generic(name: str) -> bool:
+    """Whether a region name is made only of compass and other generic words ("North-West", "Centre")."""
+    return all(w in _REGION_GENERIC for w in re.split(r"[\s-]+", _norm(name)) if w)
+
+
+def _add_regions(index: PlaceIndex, countries: dict[str, Any], extra: dict[str, list[str]]) -> None:
+    """First-level subdivisions (US states, UK nations, Indian states, German Länder, Russian oblasts…) of
+    countries with at least :data:`MIN_REGION_COUNTRY_POPULATION` people, from pycountry's ISO 3166-2 data
+    and its translations, plus the bundled ``regions`` table (code → names). They rank below every country
+    and city of the same name, so they only add names: "Georgia" stays the country, "Washington" the city."""
+    import gettext
+
+    import pycountry
+
+    translations = []
+    for loc in _REGION_LOCALES:
+        try:
+            translations.append(gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=[loc]))
+        except OSError:  # pragma: no cover - a pycountry without that locale
+            continue
+    big = {code for code, c in countries.items() if int(c.get("population") or 0) >= MIN_REGION_COUNTRY_POPULATION}
+
+    def add(code: str, country: str, english: str, surface: str) -> None:
+        surface = re.sub(r"\s*[\[(].*$", "", surface).strip()  # "Wales [Cymru GB-CYM]", "Bihār (Hindi)"
+        if _norm(surface) in _REGION_STOP:
+            return
+        if _CJK_RE.search(surface):
+            short = _ZH_REGION_SUFFIX.sub("", surface)
+            if len(short) >= 2 and short != surface:
+                add(code, country, english, short)
+        elif len(surface) < 4 or _generic(surface):
+            return
+        index.add(surface, _Cand(f"iso:{code}", english, country, "region", (0, 1, 0, 0), False,
+                                 _is_cased(surface) and surface[:1].isupper()))
+
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is not None or sub.country_code not in big:
+            continue
+        english = re.sub(r"\s*[\[(].*$", "", sub.name).strip()
+        if _generic(english):  # "Central", "North-West": their translations ("Merkezi", "西北") are common words
+            continue
+        add(sub.code, sub.country_code, english, sub.name)
+        for t in translations:
+            name = t.gettext(sub.name)
+            if name != sub.name:
+                add(sub.code, sub.country_code, english, name)
+    for code, names in extra.items():
+        sub = pycountry.subdivisions.get(code=code)
+        if sub is not None:
+            english = re.sub(r"\s*[\[(].*$", "", sub.name).strip()
+            for name in names:
+                add(code, sub.country_code, english, name)
 
 
 def _place(text: str, cand: _Cand, start: int) -> Place:
