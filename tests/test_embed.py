@@ -95,3 +95,13 @@ def test_token_rows_past_their_capacity_are_computed_not_kept() -> None:
     assert np.array_equal(small.encode(SENTENCES), reference)
     assert small._rows.count <= 8 and int(small._rows.filled.sum()) == small._rows.count
     assert np.array_equal(small.encode(SENTENCES), reference)  # again, with a full cache
+
+
+def test_a_repeated_text_is_embedded_once_with_the_same_rows(encoder: Encoder) -> None:
+    # a headline that is also the first sentence: one token pass, the rows and passages of two
+    texts = [SENTENCES[0], SENTENCES[0], SENTENCES[2], SENTENCES[0], SENTENCES[3]]
+    rows, pooled = encoder.encode_pooled(texts, [[0, 1, 2], [3, 4]])
+    plain, plain_pooled = encoder.encode_pooled([SENTENCES[0], SENTENCES[2], SENTENCES[3]], [[0, 0, 1], [0, 2]])
+    assert np.array_equal(rows[0], rows[1]) and np.array_equal(rows[0], rows[3])
+    assert np.allclose(rows[[0, 2, 4]], plain, atol=1e-6)  # each text keeps its own row
+    assert np.allclose(pooled, plain_pooled, atol=1e-6)  # and the passages pool the repeated text's tokens twice

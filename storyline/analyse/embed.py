@@ -102,9 +102,11 @@ class Encoder:
             return out, pooled
         model = self._load()
         with self._limit(limits=self.threads, user_api="blas") if self._limit else contextlib.nullcontext():
-            ids = self._sp.encode([clipped[i] for i in nonempty], out_type=int, add_bos=True, add_eos=True)
+            # a text given twice (a headline that is also the first sentence) has its token features made once
+            distinct = {clipped[i]: None for i in nonempty}
+            ids = self._sp.encode(list(distinct), out_type=int, add_bos=True, add_eos=True)
             feat_dim = model.table.shape[1] + len(_ORDERS) * _CNN_DIM
-            sums = np.empty((len(nonempty), feat_dim), dtype=np.float32)
+            sums = np.empty((len(ids), feat_dim), dtype=np.float32)
             bos = np.empty_like(sums)
             eos = np.empty_like(sums)
             first, n_tokens = 0, 0
@@ -115,6 +117,10 @@ class Encoder:
                 n_tokens += len(row)
             _token_features(model, self._rows, ids[first:], sums[first:], bos[first:], eos[first:])
             lens = np.fromiter(map(len, ids), dtype=np.float32, count=len(ids))
+            if len(ids) < len(nonempty):  # one row per text again, so the head runs on the same rows as without repeats
+                at = {text: k for k, text in enumerate(distinct)}
+                rows_of = [at[clipped[i]] for i in nonempty]
+                sums, bos, eos, lens = sums[rows_of], bos[rows_of], eos[rows_of], lens[rows_of]
             out[nonempty] = _head(model, sums, lens)
             if n_groups:
                 position = {i: k for k, i in enumerate(nonempty)}
