@@ -376,6 +376,56 @@ def token_features(a: Profile, b: Profile) -> dict[str, float]:
     }
 
 
+_PANDEMIC = re.compile(  # on lower-cased text; the lookahead on first letters makes the scan ~5x faster
+    r"(?=[cklpqsк新冠كال封])(?:covid|coronavirus|corona\b|koronawirus|koronavirüs|коронавирус|карантин|sars-cov|新冠|冠状病毒|"
+    r"كورونا|كوفيد|pandemi|pandémie|lockdown|confinement|cuarentena|quarantena|kwarantann|karantina|الحجر الصحي|封城)"
+    r"|(?=п)пандеми"
+)
+"""Cues of the COVID-19 pandemic in the training languages: an era marker (an article that names it was written
+from 2020 on), the one such cue that is common in the news."""
+
+
+def era_cues(p: Profile) -> tuple[int, float]:
+    """How often the article names the pandemic, and that count per sentence (capped at 1).
+
+    >>> def prof(*sentences):
+    ...     return Profile("x", "", "en", (), sentences, np.zeros(2), np.zeros((0, 2)), np.zeros(2))
+    >>> era_cues(prof("Schools closed in the lockdown.", "The COVID-19 figures rose.", "Rain is due."))
+    (2, 0.6667)
+    """
+    count = len(_PANDEMIC.findall("\n".join((p.title, *p.sentences)).lower()))
+    return count, round(min(1.0, count / max(1, len(p.sentences))), 4)
+
+
+def era_features(a: Profile, b: Profile) -> dict[str, float]:
+    """When the two articles were written, read from cues in the text (no publication date needed):
+    both name the pandemic, only one does (written in different eras, or about different things), the
+    difference of how much they dwell on it; and the weekdays they name (the same days: the same week).
+
+    >>> def prof(*sentences):
+    ...     return Profile("x", "", "en", (), sentences, np.zeros(2), np.zeros((0, 2)), np.zeros(2))
+    >>> f = era_features(prof("Coronavirus cases rose.", "Shops shut."), prof("The election was held.", "Turnout fell."))
+    >>> f["era_pandemic_both"], f["era_pandemic_one"], f["era_pandemic_gap"]
+    (0.0, 1.0, 0.5)
+    """
+    from storyline.analyse.dates import weekdays_named
+
+    (na, sa), (nb, sb) = era_cues(a), era_cues(b)
+    wa = weekdays_named("\n".join((a.title, *a.sentences)))
+    wb = weekdays_named("\n".join((b.title, *b.sentences)))
+    top_a = max(wa, key=lambda d: wa[d]) if wa else None
+    top_b = max(wb, key=lambda d: wb[d]) if wb else None
+    return {
+        "era_pandemic_both": float(na > 0 and nb > 0),
+        "era_pandemic_one": float((na > 0) != (nb > 0)),
+        "era_pandemic_gap": abs(sa - sb),
+        "weekday_jaccard_score": len(set(wa) & set(wb)) / max(1, len(set(wa) | set(wb))),
+        "weekday_both": float(bool(wa) and bool(wb)),
+        "weekday_main_same": float(top_a is not None and top_a == top_b),
+        "weekday_one": float(bool(wa) != bool(wb)),
+    }
+
+
 LANGUAGES: tuple[str, ...] = ("ar", "de", "en", "es", "fr", "it", "pl", "ru", "tr", "zh")
 """Languages with their own indicator feature (those of the SemEval-2022 Task 8 training data)."""
 
@@ -405,6 +455,7 @@ FEATURE_GROUPS: dict[str, FeatureGroup] = {
     "numbers": number_features,
     "tokens": token_features,
     "languages": language_features,
+    "era": era_features,
 }
 """Built-in feature groups, in order. Pair models register more (see :mod:`storyline.scorer`)."""
 

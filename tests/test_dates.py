@@ -211,3 +211,22 @@ def test_extract_dates_never_raises_and_returns_well_typed_mentions(text: str, l
 def test_month_after_a_preposition_keeps_its_year(text: str, language: str, found: tuple[str, date, str]) -> None:
     # undated article: a yearless "Ende Dezember" would be dropped; with its year it is a month-precision date
     assert [(d.text, d.value, d.precision) for d in extract_dates(text, language, None)] == [found]
+
+
+@pytest.mark.parametrize(
+    "text,days",
+    [
+        ("Police said on Tuesday that the suspect fled on Friday.", {1: 1, 4: 1}),
+        ("Am Dienstag sagte die Polizei; am Dienstagabend nicht.", {1: 1}),
+        ("W środę premier spotkał się z ministrami.", {2: 1}),
+        ("В пятницу в Москве прошли переговоры.", {4: 1}),
+        ("Cumartesi günü Ankara'da toplandılar.", {5: 1}),
+        ("双方周五晚上在北京会谈，星期日返回。", {4: 1, 6: 1}),
+        ("Mondays are slow.", {0: 1}),
+        ("The sundial of Montagnana is old.", {}),  # "montag" + four letters is no weekday
+    ],
+)
+def test_weekdays_named_in_any_language(text: str, days: dict[int, int]) -> None:
+    from storyline.analyse.dates import weekdays_named
+
+    assert weekdays_named(text) == days

@@ -79,3 +79,19 @@ def test_token_features_match_inflected_words_names_and_numbers() -> None:
     assert same["name_shared_count"] > 0 and other["name_shared_count"] == 0  # Witek, Sejm / Senat
     assert same["raw_number_score"] > 0 and other["raw_number_score"] == 0  # 235
     assert token_features(a, a)["title_stem_score"] == 1.0
+
+
+def test_era_features_read_weekdays_across_languages_and_the_pandemic(profiles) -> None:
+    from storyline.similarity import era_features
+
+    same_week = era_features(profiles["en"], profiles["zh"])  # "on Tuesday" and 周二
+    assert same_week["weekday_main_same"] == 1.0 and same_week["weekday_jaccard_score"] == 1.0
+    other = era_features(profiles["en"], profiles["other"])  # Tuesday vs Saturday
+    assert other["weekday_both"] == 1.0 and other["weekday_main_same"] == 0.0 and other["weekday_jaccard_score"] == 0.0
+    assert era_features(profiles["other"], profiles["en"]) == other  # symmetric
+    pandemic = Profiler(entities=False, places=False, dates=False, numbers=False).profile(
+        Article.from_text("Schools reopen", "Schools reopened after the COVID-19 lockdown ended. Pupils wore masks.")
+    )
+    f = era_features(pandemic, profiles["en"])
+    assert f["era_pandemic_one"] == 1.0 and f["era_pandemic_both"] == 0.0 and f["era_pandemic_gap"] > 0.5
+    assert era_features(pandemic, pandemic)["era_pandemic_both"] == 1.0
