@@ -228,3 +228,30 @@ def test_a_pooled_ingest_reads_ahead_for_the_languages_and_loses_no_article(tmp_
         assert pipe._shared_profiler is not None
     finally:
         store.close()
+
+
+class ExplodingMany(Exploding):
+    def profile_many(self, articles, *, batch=4):  # type: ignore[no-untyped-def]
+        return [self.profile(a) for a in articles]
+
+
+def test_a_worker_batch_with_a_failing_article_fails_only_that_article():  # type: ignore[no-untyped-def]
+    import sys
+
+    from storyline.pipeline import _WORKER, _profile_encoded_many
+    from storyline.store.codec import decode_profile
+    from storyline.types import RecordError
+
+    arts = stream(3)
+    bad = Article.from_text("boom", "this article breaks the profiler", source="test:boom")
+    saved = dict(_WORKER)
+    try:
+        # a worker's state (as _init_worker sets it, without limiting this test process's threads)
+        _WORKER.update(profiler=ExplodingMany(), modules=len(sys.modules))
+        results = _profile_encoded_many([arts[0], bad, arts[1], arts[2]])
+    finally:
+        _WORKER.clear()
+        _WORKER.update(saved)
+    assert [a.source for a, _ in results] == [arts[0].source, "test:boom", arts[1].source, arts[2].source]
+    assert isinstance(results[1][1], RecordError) and results[1][1].reason == "cannot analyse this one"
+    assert [decode_profile(r).article_id for _, r in results[::2] + results[3:]] == [arts[0].article_id, arts[1].article_id, arts[2].article_id]

