@@ -461,3 +461,57 @@ def test_far_consolidation_parameters_are_validated():
     for bad in ({"consolidate_far_days": -1.0}, {"consolidate_far_penalty": 1.5}, {"consolidate_far_size": -1}):
         with pytest.raises(Exception, match=next(iter(bad))):
             EventClusterer(**bad).learn_one(toy_profile("x", [1.0], "Quake hits Kabul"))
+
+
+def test_split_cuts_an_event_holding_two_incidents_in_two(profiles):
+    # threshold 0 and a wide window: the online pass puts both earthquakes into one event (an ambiguous
+    # article joining the wrong incident, and the rest following it); the batch split cuts it apart
+    keys = ["a1", "a2", "a1_copy", "b1", "b2", "b2_de"]
+    joined = dict(threshold=0.0, merge_threshold=1.0, candidate_floor=0.0, window_days=1000.0, rescue_threshold=1.0, consolidate_threshold=1.0)
+    whole = EventClusterer(**joined, split_ratio=0.0)
+    assert len(set(whole.cluster_many([profiles[k] for k in keys]))) == 1
+    assert not whole.splits_
+    model = EventClusterer(**joined)
+    events = dict(zip(keys, model.cluster_many([profiles[k] for k in keys])))
+    assert events["a1"] == events["a2"] == events["a1_copy"] != events["b1"] == events["b2"] == events["b2_de"]
+    assert events["a1"] == whole.event_of(profiles["a1"].article_id)  # the part holding the first member keeps the id
+    assert model.splits_ == [(events["a1"], events["b1"], model.splits_[0][2])] and model.splits_[0][2] < model.split_ratio
+    for key in keys:  # each part is rebuilt as if its members had been added one by one
+        ev = model.events_[events[key]]
+        assert profiles[key].article_id in ev.members and len(ev.members) == 3
+    assert model.summary(events["b1"])["first_day"] == "2024-06-20"
+    # too small a part (split_min_size 4 needs 8 members), a bar just below this event's ratio, or too large an event: one event
+    ratio = model.splits_[0][2]
+    assert ratio > 0.0002
+    for params in ({"split_min_size": 4}, {"split_ratio": ratio - 0.0001}, {"split_max_size": 5}):
+        assert len(set(EventClusterer(**joined, **params).cluster_many([profiles[k] for k in keys]))) == 1, params
+
+
+def test_split_leaves_an_event_whose_groups_are_two_languages_whole(profiles):
+    # an English and a German group of one event meet only through the encoder: no lexical or name
+    # evidence across them, so a low cross score is no reason to split
+    from storyline.cluster.events import best_split
+    from storyline.cluster.features import Digest
+
+    keys = ["a1", "a2", "a1_copy", "b1", "b2", "b2_de"]
+    model = EventClusterer(threshold=0.0, merge_threshold=1.0, candidate_floor=0.0, window_days=1000.0, rescue_threshold=1.0,
+                           consolidate_threshold=1.0, split_min_size=3)
+    model.cluster_many([profiles[k] for k in keys])
+    digests = {profiles[k].article_id: Digest(profiles[k]) for k in keys}
+    relabelled = {aid: Digest(d.profile.replace(language="de" if k.startswith("b") else "en")) for (aid, d), k in zip(digests.items(), keys)}
+    found = best_split(model._member_scores([relabelled[profiles[k].article_id] for k in keys]), 3)
+    assert found is not None and found[0] < model.split_ratio  # the scores alone would split it
+    model = EventClusterer(threshold=0.0, merge_threshold=1.0, candidate_floor=0.0, window_days=1000.0, rescue_threshold=1.0,
+                           consolidate_threshold=1.0)
+    for k in keys:
+        model.learn_one(relabelled[profiles[k].article_id].profile)
+    model.split_events(relabelled)
+    assert not model.splits_ and len(model._live) == 1
+
+
+def test_split_parameters_are_validated():
+    from storyline.cluster.testing import toy_profile
+
+    for bad in ({"split_ratio": -0.1}, {"split_min_size": 0}, {"split_max_size": -1}):
+        with pytest.raises(Exception, match=next(iter(bad))):
+            EventClusterer(**bad).learn_one(toy_profile("x", [1.0], "Quake hits Kabul"))

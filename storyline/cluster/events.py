@@ -203,6 +203,57 @@ def _title_only(ev: EventState) -> bool:
     return all(len(r.profile.sentences) <= 1 for r in ev.representatives)
 
 
+def best_split(scores: np.ndarray, min_size: int) -> tuple[float, list[int], list[int]] | None:
+    """The two-way split of a group whose parts score least against each other relative to within:
+    ``(cross mean / smaller within mean, part a, part b)``, or None when no split leaves two parts of
+    ``min_size``. Candidates: each cut of the spectral order (the normalised-cut Fiedler vector of
+    ``scores``), each refined by moving members to the part they score higher with.
+
+    >>> s = np.full((6, 6), 0.05); s[:3, :3] = s[3:, 3:] = 0.9; np.fill_diagonal(s, 0)
+    >>> ratio, a, b = best_split(s, 3)
+    >>> round(ratio, 3), sorted(a), sorted(b)
+    (0.056, [0, 1, 2], [3, 4, 5])
+    >>> best_split(s, 4) is None
+    True
+    """
+    n = len(scores)
+    if n < 2 * min_size:
+        return None
+    w = np.clip(scores, 0.0, 1.0)
+    np.fill_diagonal(w, 0.0)
+    deg = w.sum(axis=1) + 1e-9
+    lap = np.eye(n) - w / np.sqrt(np.outer(deg, deg))
+    order = np.argsort(np.linalg.eigh(lap)[1][:, 1] / np.sqrt(deg), kind="stable")
+    best = None
+    seen = set()
+    for cut in range(min_size, n - min_size + 1):
+        side = np.zeros(n, dtype=bool)
+        side[order[:cut]] = True
+        for _ in range(5):
+            to_a = (w[:, side].sum(axis=1)) / np.maximum(side.sum() - side, 1)
+            to_b = (w[:, ~side].sum(axis=1)) / np.maximum((~side).sum() - ~side, 1)
+            moved = to_a >= to_b
+            if moved.sum() < min_size or (~moved).sum() < min_size or (moved == side).all():
+                break
+            side = moved
+        if side.sum() < min_size or (~side).sum() < min_size or side.tobytes() in seen:
+            continue
+        seen.add(side.tobytes())
+        a, b = [int(i) for i in np.flatnonzero(side)], [int(i) for i in np.flatnonzero(~side)]
+        within = min(_mean_within(scores, a), _mean_within(scores, b))
+        cross = float(scores[np.ix_(a, b)].mean())
+        ratio = cross / within if within > 0 else float("inf")
+        if best is None or ratio < best[0]:
+            best = (ratio, a, b)
+    return best
+
+
+def _mean_within(scores: np.ndarray, part: list[int]) -> float:
+    """Mean score between the distinct members of ``part``."""
+    k = len(part)
+    return float(scores[np.ix_(part, part)].sum() - np.trace(scores[np.ix_(part, part)])) / (k * (k - 1)) if k > 1 else 0.0
+
+
 class CopyGraph:
     """Which article is a near-duplicate or a translation of which.
 
@@ -299,6 +350,17 @@ class EventClusterer:
     consolidate_far_size:
         The largest event that may be consolidated beyond ``window_days`` (two full events months
         apart are different events of one story far more often than one event).
+    split_ratio:
+        Batch only (:meth:`cluster_many`), last: an event whose members fall into two groups (each of at
+        least ``split_min_size`` articles) that score against each other less than this share of what
+        each group scores within itself (and the two groups share a language) is split in two
+        (:meth:`split_events`; recorded in ``splits_``). Two incidents of one kind at one place (two
+        earthquakes on one island, two players of one team put on injured reserve) that the online pass
+        joined through one ambiguous article. 0: never.
+    split_min_size:
+        The smallest group :meth:`split_events` may cut off.
+    split_max_size:
+        Events larger than this are not examined for a split (the check scores every pair of members).
     weights:
         Article–event score weights (``None``: the built-in :data:`~storyline.cluster.features.EVENT_WEIGHTS`).
     """
@@ -323,6 +385,9 @@ class EventClusterer:
         consolidate_far_days: float = 365.0,
         consolidate_far_penalty: float = 0.05,
         consolidate_far_size: int = 2,
+        split_ratio: float = 0.2,
+        split_min_size: int = 3,
+        split_max_size: int = 100,
     ) -> None:
         self.threshold = threshold
         self.merge_threshold = merge_threshold
@@ -342,6 +407,9 @@ class EventClusterer:
         self.consolidate_far_days = consolidate_far_days
         self.consolidate_far_penalty = consolidate_far_penalty
         self.consolidate_far_size = consolidate_far_size
+        self.split_ratio = split_ratio
+        self.split_min_size = split_min_size
+        self.split_max_size = split_max_size
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle, filling what older versions did not store (new parameters get their defaults)."""
@@ -349,6 +417,8 @@ class EventClusterer:
         for name, param in inspect.signature(type(self).__init__).parameters.items():
             if name != "self" and name not in self.__dict__:
                 setattr(self, name, param.default)
+        if "events_" in self.__dict__ and "splits_" not in self.__dict__:
+            self.splits_ = []
         if "events_" in self.__dict__ and "article_sources_" not in self.__dict__:
             self.article_sources_ = {}
         if "events_" in self.__dict__ and "_live" not in self.__dict__:  # from before retirement
@@ -374,11 +444,11 @@ class EventClusterer:
 
     def _validate(self) -> None:
         owner = type(self).__name__
-        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold", "consolidate_threshold", "consolidate_far_penalty"):
+        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold", "consolidate_threshold", "consolidate_far_penalty", "split_ratio"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise invalid_parameter(name, owner, "a float in the range [0, 1]", value)
-        for name in ("candidates", "representatives", "compare", "ann_after", "retire_after"):
+        for name in ("candidates", "representatives", "compare", "ann_after", "retire_after", "split_min_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise invalid_parameter(name, owner, "an int in the range [1, inf)", value)
@@ -386,9 +456,10 @@ class EventClusterer:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise invalid_parameter(name, owner, "a float in the range [0, inf)", value)
-        far_size = self.consolidate_far_size
-        if not isinstance(far_size, int) or isinstance(far_size, bool) or far_size < 0:
-            raise invalid_parameter("consolidate_far_size", owner, "an int in the range [0, inf)", far_size)
+        for name in ("consolidate_far_size", "split_max_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise invalid_parameter(name, owner, "an int in the range [0, inf)", value)
         if not isinstance(self.candidate_floor, (int, float)) or not -1.0 <= self.candidate_floor <= 1.0:
             raise invalid_parameter("candidate_floor", owner, "a float in the range [-1, 1]", self.candidate_floor)
 
@@ -398,6 +469,7 @@ class EventClusterer:
         self.assignments_: dict[str, str] = {}
         self.article_sources_: dict[str, str] = {}  # article id -> the source it was learned with
         self.merges_: list[tuple[str, str, float]] = []  # (absorbed, into, score)
+        self.splits_: list[tuple[str, str, float]] = []  # (event, the new event cut off from it, ratio)
         self.copies_ = CopyGraph()
         self.n_seen_ = 0
         self.vocabulary_ = Vocabulary()
@@ -436,7 +508,10 @@ class EventClusterer:
             self._init_state()
         if profile.article_id in self.assignments_:
             return self.assignments_[profile.article_id]
-        digest = Digest(profile)
+        return self._learn(Digest(profile), source)
+
+    def _learn(self, digest: Digest, source: str | None) -> str:
+        profile = digest.profile
         self.vocabulary_.add(digest.words)
         scored = self._judge(digest)
         self._record_copies(digest, scored)
@@ -469,10 +544,16 @@ class EventClusterer:
         """Cluster a batch: learn each profile in order, let lone articles join their best event
         (``rescue_threshold``), merge events that agree with each other (:meth:`consolidate`), then report every article's *final* event (after any merges).
         Returns one event id per profile, in input order."""
+        if not self._fitted:
+            self._init_state()
+        digests: dict[str, Digest] = {}
         for profile in profiles:
-            self.learn_one(profile)
+            if profile.article_id not in self.assignments_:
+                digests[profile.article_id] = Digest(profile)
+                self._learn(digests[profile.article_id], None)
         self.rescue_singletons()
         self.consolidate()
+        self.split_events(digests)
         return [self.assignments_[p.article_id] for p in profiles]
 
     def consolidate(self) -> None:
@@ -499,6 +580,69 @@ class EventClusterer:
             self._merge(absorbed, into, best)
             scores = {k: v for k, v in scores.items() if absorbed not in k and into not in k}
             self._pair_scores(into, scores)
+
+    def split_events(self, digests: dict[str, Digest]) -> None:
+        """The very end of a batch pass: split each live event (of at most ``split_max_size`` members,
+        all in ``digests``) whose members fall into two groups that score against each other less than
+        ``split_ratio`` of what each scores within itself (:func:`best_split` over the scores of every
+        member against every other as a one-article event, both directions averaged; copies and
+        translations 0.99), when the two groups share a language (two groups of different languages
+        only meet through the encoder, with no lexical or name evidence: such an event is left whole). The group holding the
+        event's first member keeps its id; splits are recorded in ``splits_``. :meth:`cluster_many`
+        calls it; :meth:`learn_one` never does."""
+        if not self._fitted or self.split_ratio <= 0:
+            return
+        for event_id in list(self._live):
+            ev = self.events_[event_id]
+            n = ev.n_articles
+            if ev.retired or n < 2 * self.split_min_size or n > self.split_max_size or not all(m in digests for m in ev.members):
+                continue
+            members = [digests[m] for m in ev.members]
+            scores = self._member_scores(members)
+            found = best_split(scores, self.split_min_size)
+            if found is None or found[0] >= self.split_ratio:
+                continue
+            ratio, keep, cut = found
+            if not {members[i].profile.language for i in keep} & {members[i].profile.language for i in cut}:
+                continue  # the groups are two languages: the encoder alone compared them, no lexical or name evidence
+            if 0 not in keep:
+                keep, cut = cut, keep
+            self._rebuild(event_id, [members[i] for i in keep])
+            new_id = self._open_event(members[cut[0]].profile.article_id)
+            self._rebuild(new_id, [members[i] for i in cut])
+            self.splits_.append((event_id, new_id, round(float(ratio), 4)))
+
+    def _member_scores(self, members: list[Digest]) -> np.ndarray:
+        """Symmetric matrix of the article–event score of each member against each other member taken
+        as a one-article event (both directions averaged; a copy or translation scores 0.99)."""
+        n = len(members)
+        keys = [key_vector(d.profile) for d in members]
+        out = np.zeros((n, n))
+        for i in range(n):
+            for j in range(i + 1, n):
+                a, b = members[i], members[j]
+                f = link_features(a, b, self.vocabulary_)
+                t = [link_terms(f)]
+                cos = float(keys[i] @ keys[j])
+                ab = event_score(event_terms(a, t, cos, {k: 1 for k in b.names} if a.script == b.script else {}, int(a.script == b.script), 1), self.weights)
+                ba = event_score(event_terms(b, t, cos, {k: 1 for k in a.names} if a.script == b.script else {}, int(a.script == b.script), 1), self.weights)
+                score = (ab + ba) / 2
+                if self._copy_kind(a.profile, b.profile, f):
+                    score = 0.99
+                out[i, j] = out[j, i] = score
+        return out
+
+    def _rebuild(self, event_id: str, members: list[Digest]) -> None:
+        """Make ``event_id`` hold exactly ``members`` (in this order), as if they had been added one by one."""
+        old = self.events_[event_id]
+        ev = EventState(event_id=event_id, slot=old.slot)
+        self.events_[event_id] = ev
+        for d in members:
+            aid = d.profile.article_id
+            ev.add(d, representatives=self.representatives, source=self.article_sources_.get(aid))
+            self.assignments_[aid] = event_id
+        for day in (ev.first_day, ev.last_day):
+            self._index.upsert(ev.slot, ev.centroid, day=day.toordinal() if day else None)
 
     def _pair_scores(self, event_id: str, scores: dict[tuple[str, str], float]) -> None:
         """Add the symmetric agreement of ``event_id`` with each nearby live event to ``scores``."""
