@@ -6,6 +6,7 @@
     .venv/bin/python benchmarks/bench_cluster.py --lofo          # + each file with weights fitted on the other three
     .venv/bin/python benchmarks/bench_cluster.py --seeds         # the seed checks (PASS/FAIL), exit 1 on a failure
     .venv/bin/python benchmarks/bench_cluster.py --lone          # how many genuinely lone articles the batch rescue leaves alone
+    .venv/bin/python benchmarks/bench_cluster.py --fragments     # why each ECB+ fragment did not join its gold event
 
 Profiles are cached under .cache/cluster/ (embeddings are the slow part); the
 entity / place / date / number analysers are re-run on cached profiles when
@@ -353,6 +354,47 @@ def lone_guard(sets: dict[str, Any], params: dict[str, Any], thresholds: tuple[f
     return out
 
 
+def fragments(sets: dict[str, Any], params: dict[str, Any], name: str = "ecbplus_dev", far: float = 30.0) -> list[dict[str, Any]]:
+    """Why each fragment of a gold event did not join it: every predicted cluster of a gold event other than
+    its largest, with its day range against the largest's, whether the consolidation may pair the two
+    (``in-window`` / ``far-pair`` / ``out-of-window``), the rank of the largest among the fragment's nearest
+    centroids (``None``: no candidate), and their symmetric agreement (the consolidation's score)."""
+    from collections import Counter
+
+    from storyline.cluster.events import EventClusterer, _title_only
+
+    docs, profiles, level = sets[name]
+    gold = [d.event if level == "event" else d.topic for d in docs]
+    model = EventClusterer(**params)
+    pred = model.cluster_many(profiles)
+    out = []
+    for g in sorted(set(gold)):
+        sizes = Counter(p for p, x in zip(pred, gold) if x == g)
+        main = sizes.most_common(1)[0][0]
+        big = model.events_[main]
+        for frag, n in sizes.items():
+            if frag == main:
+                continue
+            ev = model.events_[frag]
+            near, pair = model._within_window(ev, big), model._far_pair(ev, big)
+            found = [e for e in (model._slots[s] for s, _ in model._index.query(ev.centroid, k=model.candidates + 1, day=None, window=0.0, floor=model.candidate_floor)) if e != frag]
+            x, y = model._agreement(frag, main, copies=True), model._agreement(main, frag, copies=True)
+            tx, ty = _title_only(ev), _title_only(big)
+            agreement = x if tx and not ty else y if ty and not tx else (x + y) / 2
+            gap = None
+            if ev.first_day and big.first_day and ev.last_day and big.last_day:
+                gap = max((big.first_day - ev.last_day).days, (ev.first_day - big.last_day).days, 0)
+            row = {"gold": g, "size": n, "of": sizes[main], "days": [str(ev.first_day), str(ev.last_day)], "event_days": [str(big.first_day), str(big.last_day)],
+                   "gap_days": gap, "far": gap is not None and gap > far, "pairing": "in-window" if near else "far-pair" if pair else "out-of-window",
+                   "rank": found.index(main) if main in found else None, "agreement": round(agreement, 3), "directions": [round(x, 3), round(y, 3)], "title_only": tx}
+            out.append(row)
+            print(f"{g:28s} {n:2d}/{sizes[main]:2d}  gap {str(gap):>5s} d  {row['pairing']:13s} rank {str(row['rank']):4s} agreement {agreement:.2f} ({x:.2f}/{y:.2f}){'  title-only' if tx else ''}")
+    n_far = sum(r["far"] for r in out)
+    print(f"{len(out)} fragments; {n_far} more than {far:.0f} days from their event; {sum(r['pairing'] == 'out-of-window' for r in out)} never paired by the consolidation; "
+          f"{sum(r['agreement'] >= model.consolidate_threshold for r in out)} agree >= {model.consolidate_threshold} with their event")
+    return out
+
+
 def seed_checks() -> int:
     """The seeds as a stream (issue 5 acceptance): prints each check with PASS/FAIL; exit 1 if any fails."""
     from storyline.cluster.events import EventClusterer
@@ -409,6 +451,7 @@ if __name__ == "__main__":
     ap.add_argument("--only", action="append", default=[], help="run only these sets (e.g. ecbplus_dev, all4_stream)")
     ap.add_argument("--seeds", action="store_true", help="check the seed stories (../shared/seeds) and exit")
     ap.add_argument("--lone", action="store_true", help="how many genuinely lone articles stay alone per rescue_threshold, and exit")
+    ap.add_argument("--fragments", action="store_true", help="why each ECB+ fragment did not join its event (or of the --only file), and exit")
     args = ap.parse_args()
     if args.seeds:
         raise SystemExit(seed_checks())
@@ -425,6 +468,11 @@ if __name__ == "__main__":
     sets = datasets(not args.no_analysers)
     if args.sweep_baselines:
         sweep_baselines(sets)
+        raise SystemExit(0)
+    if args.fragments:
+        rows = fragments(sets, params, *(args.only[:1] or []))
+        if args.json:
+            print(json.dumps(rows, indent=1))
         raise SystemExit(0)
     if args.lone:
         guard = lone_guard(sets, params)
