@@ -128,6 +128,8 @@ def main() -> None:
         # what both cores of an otherwise idle machine would do: articles per CPU-second of all processes, times 2
         "cpu_bound_articles_per_second_2_cores": round(2 * report.added / total_cpu, 1) if total_cpu > 0 else None,
         "seconds": round(wall, 1),
+        "peak_rss_mb_writer": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "peak_rss_mb_largest_worker": children.ru_maxrss // 1024,
         "events": counts["events"],
         "stories": counts["stories"],
         "load_avg_before": [round(x, 2) for x in load0],
