@@ -40,8 +40,10 @@ def test_articles_are_articles(text):
 
 
 def _profile(text: str, lang: str = "en") -> Profile:
-    return Profile("p" + str(abs(hash(text)) % 1000), "", lang, (Segment(lang, 0, len(text), text),), (text,),
-                   np.zeros(4, dtype=np.float32), np.zeros((1, 4), dtype=np.float32), np.zeros(4, dtype=np.float32), n_chars=len(text))
+    unit = np.zeros(512, dtype=np.float32)  # the encoder's width; the scorer's pair network reads these
+    unit[0] = 1.0
+    return Profile("p" + str(len(text)), "", lang, (Segment(lang, 0, len(text), text),), (text,),
+                   unit, unit[None, :].copy(), unit.copy(), n_chars=len(text))
 
 
 def test_scorer_gives_a_not_article_pair_the_training_mean():
