@@ -445,8 +445,8 @@ def test_consolidation_reaches_beyond_the_window_only_for_a_fragment_and_with_a_
         _, apart = events_of(**params)  # no far pairs; no event small enough; a bar (1.0) nothing reaches
         assert apart["late"] not in {apart[k] for k in keys}, params
         assert apart["a1"] == apart["a2"]
-    # the far pair's score is the symmetric agreement lowered by the penalty
-    probe = EventClusterer(**split, consolidate_threshold=1.0)
+    # the far pair's score is the symmetric agreement lowered by the penalty (one-way agreement off)
+    probe = EventClusterer(**split, consolidate_threshold=1.0, consolidate_one_way=False)  # both directions averaged
     probe.cluster_many([profiles["a1"], late])
     a, t = probe.event_of(profiles["a1"].article_id), probe.event_of(late.article_id)
     scores: dict[tuple[str, str], float] = {}
@@ -512,6 +512,25 @@ def test_split_leaves_an_event_whose_groups_are_two_languages_whole(profiles):
 def test_split_parameters_are_validated():
     from storyline.cluster.testing import toy_profile
 
-    for bad in ({"split_ratio": -0.1}, {"split_min_size": 0}, {"split_max_size": -1}):
+    for bad in ({"split_ratio": -0.1}, {"split_min_size": 0}, {"split_max_size": -1}, {"consolidate_one_way": 1}):
         with pytest.raises(Exception, match=next(iter(bad))):
             EventClusterer(**bad).learn_one(toy_profile("x", [1.0], "Quake hits Kabul"))
+
+
+def test_consolidation_of_two_events_in_one_language_takes_the_smaller_ones_word(profiles):
+    def pair_score(keys, one_way, **params):
+        model = EventClusterer(rescue_threshold=1.0, consolidate_threshold=1.0, consolidate_one_way=one_way, candidate_floor=-1.0, **params)
+        model.cluster_many([profiles[k] for k in keys])
+        a, b = model.event_of(profiles[keys[0]].article_id), model.event_of(profiles[keys[-1]].article_id)
+        assert a != b
+        scores: dict[tuple[str, str], float] = {}
+        model._pair_scores(a, scores)
+        return scores[tuple(sorted((a, b)))], model._agreement(a, b, copies=True), model._agreement(b, a, copies=True)
+
+    # one language (en): the Chile event (a1 + a2) and the one-article central-bank event; c1's own word counts
+    (on, big, small), (off, _, _) = pair_score(["a1", "a2", "c1"], True), pair_score(["a1", "a2", "c1"], False)
+    assert small > big + 1e-4  # the lone article scores the event higher than the event's members score it
+    assert on == pytest.approx(small) and off == pytest.approx((big + small) / 2)
+    # English and German (no event joins: threshold 1.0): both directions, always
+    (on, x, y), (off, _, _) = pair_score(["b2", "b2_de"], True, threshold=1.0), pair_score(["b2", "b2_de"], False, threshold=1.0)
+    assert on == off == pytest.approx((x + y) / 2)

@@ -198,6 +198,16 @@ def segment_translation(profile: Profile, threshold: float = 0.6) -> tuple[str, 
     return None
 
 
+def _one_language(a: EventState, b: EventState) -> bool:
+    """Whether both events are written in one and the same language.
+
+    >>> a, b = EventState("a", 0, languages={"en": 3}), EventState("b", 1, languages={"en": 1})
+    >>> _one_language(a, b), _one_language(a, EventState("c", 2, languages={"en": 1, "de": 1}))
+    (True, False)
+    """
+    return len(a.languages) == 1 and a.languages.keys() == b.languages.keys()
+
+
 def _title_only(ev: EventState) -> bool:
     """Whether every representative of ``ev`` is a title with at most one sentence."""
     return all(len(r.profile.sentences) <= 1 for r in ev.representatives)
@@ -350,6 +360,12 @@ class EventClusterer:
     consolidate_far_size:
         The largest event that may be consolidated beyond ``window_days`` (two full events months
         apart are different events of one story far more often than one event).
+    consolidate_one_way:
+        Batch only: when two events are written in one and the same language, the smaller one's
+        agreement with the larger alone may consolidate them (as an article joins an event online on
+        its own score), not only the mean of both directions: the larger event's representatives
+        seldom resemble a late or partial report of it, and with one language the lexical and name
+        evidence is all there. Across languages both directions still count.
     split_ratio:
         Batch only (:meth:`cluster_many`), last: an event whose members fall into two groups (each of at
         least ``split_min_size`` articles) that score against each other less than this share of what
@@ -385,6 +401,7 @@ class EventClusterer:
         consolidate_far_days: float = 365.0,
         consolidate_far_penalty: float = 0.05,
         consolidate_far_size: int = 2,
+        consolidate_one_way: bool = True,
         split_ratio: float = 0.2,
         split_min_size: int = 3,
         split_max_size: int = 100,
@@ -407,6 +424,7 @@ class EventClusterer:
         self.consolidate_far_days = consolidate_far_days
         self.consolidate_far_penalty = consolidate_far_penalty
         self.consolidate_far_size = consolidate_far_size
+        self.consolidate_one_way = consolidate_one_way
         self.split_ratio = split_ratio
         self.split_min_size = split_min_size
         self.split_max_size = split_max_size
@@ -456,6 +474,8 @@ class EventClusterer:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise invalid_parameter(name, owner, "a float in the range [0, inf)", value)
+        if not isinstance(self.consolidate_one_way, bool):
+            raise invalid_parameter("consolidate_one_way", owner, "a bool", self.consolidate_one_way)
         for name in ("consolidate_far_size", "split_max_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -663,6 +683,9 @@ class EventClusterer:
             x, y = self._agreement(event_id, other, copies=True), self._agreement(other, event_id, copies=True)
             tx, ty = _title_only(ev), _title_only(self.events_[other])
             agreement = x if tx and not ty else y if ty and not tx else (x + y) / 2
+            if self.consolidate_one_way and _one_language(ev, self.events_[other]):
+                n, m = ev.n_articles, self.events_[other].n_articles
+                agreement = max(agreement, x if n < m else y if m < n else max(x, y))
             scores[key] = agreement if near else agreement - self.consolidate_far_penalty
 
     def _far_pair(self, a: EventState, b: EventState) -> bool:
