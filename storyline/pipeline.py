@@ -389,6 +389,11 @@ class Pipeline:
         a tenth of the log. Also taken at the end of every ingest.
     clusterer, linker:
         Unfitted :class:`EventClusterer` / :class:`StoryLinker` to start from when the store has no snapshot.
+    keep_notices:
+        Store pages that are a notice instead of the article (anti-bot, captcha, "enable JavaScript",
+        paywall, "access denied": :func:`storyline.analyse.pagekind.page_kind`) like any other. By
+        default each is a failed record ("not an article") and is not stored: such pages all look
+        alike, so they would gather into one event of their own and hide the articles behind them.
     """
 
     def __init__(
@@ -401,6 +406,7 @@ class Pipeline:
         snapshot_every: int = 2000,
         clusterer: Any = None,
         linker: Any = None,
+        keep_notices: bool = False,
     ) -> None:
         from storyline.cluster import EventClusterer
 
@@ -411,6 +417,7 @@ class Pipeline:
         self.workers = workers
         self.batch_size = batch_size
         self.snapshot_every = snapshot_every
+        self.keep_notices = keep_notices
         self.clusterer = clusterer if clusterer is not None else EventClusterer()
         self.linker = linker if linker is not None else ShortlistStoryLinker()
         self.replayed = 0
@@ -693,6 +700,8 @@ class Pipeline:
             buffer.clear()
 
         for item in items:
+            if not isinstance(item, RecordError) and not self.keep_notices:
+                item = notice_error(item) or item
             if isinstance(item, RecordError):
                 fail(item)
                 if on_progress is not None:
@@ -823,6 +832,30 @@ PROFILE_BATCH = 4
 def _batched(items: Iterator[Article], n: int) -> Iterator[list[Article]]:
     while chunk := list(itertools.islice(items, n)):
         yield chunk
+
+
+NOTICE_MAX_CHARS = 3000
+"""Longer texts are never taken for a notice: a notice is short (as in :func:`storyline.scorer.not_article`)."""
+
+
+def notice_error(article: Article) -> RecordError | None:
+    """The failed record for a page that is a notice instead of the article, or None for an article.
+
+    >>> notice_error(Article.from_text("Access denied", "Access denied. Please verify you are not a robot.", source="x.html")).reason
+    'not an article: the page is a notice (access, robot) instead of the article; fetch it again or from another source'
+    >>> notice_error(Article.from_text("Talks resume", "Talks resumed in Doha on Monday.")) is None
+    True
+    """
+    if len(article.text) > NOTICE_MAX_CHARS:
+        return None
+    from storyline.analyse.pagekind import page_kind
+
+    kind = page_kind(f"{article.title}\n{article.text}" if article.title else article.text)
+    if not kind.not_article:
+        return None
+    cues = ", ".join(sorted(kind.cues))
+    reason = f"not an article: the page is a notice ({cues}) instead of the article; fetch it again or from another source"
+    return RecordError(article.source, "ingest", reason, "NotAnArticle")
 
 
 def _drain(queue: deque[RecordError]) -> list[RecordError]:

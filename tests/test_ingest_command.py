@@ -140,6 +140,26 @@ def test_ingest_reports_bad_records_and_goes_on(tmp_path):  # type: ignore[no-un
     assert nodb.returncode == 2 and "no store" in nodb.stderr
 
 
+def test_ingest_refuses_notice_pages_unless_kept(tmp_path):  # type: ignore[no-untyped-def]
+    """A captcha/anti-bot page is a failed record naming the file and the reason; the articles beside it are stored."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "article.txt").write_text("Quake hits Kabul\n\nA strong earthquake hit Kabul on Monday, killing dozens.\n", encoding="utf-8")
+    (tmp_path / "in" / "blocked.html").write_text(
+        "<html><head><title>Zugriff verweigert</title></head><body><p>Zugriff verweigert. Bitte bestätigen Sie, dass Sie kein Roboter sind."
+        "</p><p>Von Ihrer IP-Adresse kamen zu viele Anfragen.</p></body></html>", encoding="utf-8")
+    db = tmp_path / "s.db"
+    base = [sys.executable, "-m", "storyline.cli", "ingest", str(tmp_path / "in"), "--db", str(db), "--profiler", "lexical", "--workers", "0"]
+    run = subprocess.run(base + ["--json"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    assert report["added"] == 1 and report["failed"] == 1
+    (failure,) = report["failures"]
+    assert failure["source"].endswith("blocked.html") and failure["reason"].startswith("not an article")
+    kept = subprocess.run(base + ["--keep-notices", "--json"], capture_output=True, text=True, timeout=120)
+    assert kept.returncode == 0, kept.stderr
+    assert json.loads(kept.stdout)["added"] == 1 and _stored(db) == 2
+
+
 @pytest.mark.parametrize("since", ["soon", "2x"])
 def test_events_rejects_bad_since(tmp_path, since):  # type: ignore[no-untyped-def]
     from click.testing import CliRunner

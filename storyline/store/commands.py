@@ -133,8 +133,10 @@ def _day(value: datetime | None) -> str:
 @click.option("--workers", type=click.IntRange(min=0), default=None, help="Profiling processes (default: CPUs; 0 = in this process).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True, help="Articles per store transaction.")
 @click.option("--snapshot-every", type=click.IntRange(min=1), default=2000, show_default=True, help="Articles between clusterer snapshots.")
+@click.option("--keep-notices", is_flag=True,
+              help="Store pages that are an anti-bot, captcha, paywall or 'access denied' notice instead of the article (by default each is reported as failed and not stored).")
 @json_option
-def ingest_command(paths: tuple[str, ...], db: str | None, profiler: str, workers: int | None, batch_size: int, snapshot_every: int, as_json: bool) -> None:
+def ingest_command(paths: tuple[str, ...], db: str | None, profiler: str, workers: int | None, batch_size: int, snapshot_every: int, keep_notices: bool, as_json: bool) -> None:
     """Add articles (files, folders, JSONL/CSV records, RSS/Atom feed files) to the store.
 
     Each article is profiled, lands in an event at once (new or existing) and is stored with
@@ -154,7 +156,8 @@ def ingest_command(paths: tuple[str, ...], db: str | None, profiler: str, worker
     n_workers = default_workers() if workers is None else workers
     with command_store(db, must_exist=False) as store:
         try:
-            pipe = Pipeline(store, profiler=profiler, workers=n_workers, batch_size=batch_size, snapshot_every=snapshot_every)
+            pipe = Pipeline(store, profiler=profiler, workers=n_workers, batch_size=batch_size, snapshot_every=snapshot_every,
+                            keep_notices=keep_notices)
         except ConfigError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_INTERNAL)
