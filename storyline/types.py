@@ -25,7 +25,9 @@ import numpy as np
 DIMENSIONS: tuple[str, ...] = ("geography", "entities", "time", "narrative", "overall", "style", "tone")
 """The seven SemEval-2022 Task 8 dimensions, in the task's order."""
 
-VERDICTS: tuple[str, ...] = ("translation", "near_duplicate", "same_event", "same_story", "related", "unrelated")
+VERDICTS: tuple[str, ...] = ("translation", "near_duplicate", "same_event", "same_story", "related", "unrelated", "not_article")
+"""What :meth:`storyline.scorer.PairScorer.score` concludes; ``not_article``: one side is a notice page
+(anti-bot, captcha, paywall: :mod:`storyline.analyse.pagekind`), so the scores are the training mean."""
 
 Stage = Literal["ingest", "analyse", "compare", "cluster", "store"]
 

@@ -22,6 +22,7 @@ VERDICT_TEXT = {
     "same_story": "the same story (different events)",
     "related": "related",
     "unrelated": "unrelated",
+    "not_article": "not comparable: a page is a notice (anti-bot, captcha, paywall), not the article",
 }
 
 
