@@ -159,6 +159,19 @@ def test_local_batch_reports_bad_records_and_goes_on(corpus: Path, tmp_path: Pat
     assert len(_table(out)) == 14
 
 
+def test_batch_reports_a_notice_page_instead_of_profiling_it(tmp_path: Path) -> None:
+    """A captcha page in a corpus is a failure naming the file and why, like in `storyline ingest`."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "article.txt").write_text("Summit in Rome\n\nMinisters met in Rome on Wednesday to discuss the budget.", encoding="utf-8")
+    (pages / "blocked.txt").write_text("Accès refusé\n\nAccès refusé. Veuillez confirmer que vous n'êtes pas un robot.", encoding="utf-8")
+    code, stdout, stderr = _run([str(pages), "--out", str(tmp_path / "out"), "--profiler", "lexical", "--workers", "0"])
+    assert code == 1, stderr
+    assert f"failed: {pages / 'blocked.txt'}: not an article" in stderr or "blocked.txt: not an article" in stderr, stderr
+    assert "1 articles profiled, 1 failed" in stdout
+    assert [r["title"] for r in _table(tmp_path / "out")] == ["Summit in Rome"]
+
+
 def test_parquet_output_is_readable_and_decodes(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     _run([str(corpus), "--out", str(out), "--profiler", "lexical", "--workers", "0"])

@@ -72,17 +72,22 @@ def _sort_key(row: dict[str, Any]) -> tuple[int, datetime, str]:
 
 
 def profile_articles(items: Iterable[Article | RecordError], profiler: Any) -> tuple[list[dict[str, Any]], list[RecordError]]:
-    """Profile and encode every article; reader errors and profiling errors come back as values.
+    """Profile and encode every article; reader errors, profiling errors and pages that are a notice
+    instead of the article (:func:`storyline.pipeline.notice_error`) come back as values.
 
     Rows are sorted by publication time (undated last), then article id.
     """
-    from storyline.pipeline import outlet_of
+    from storyline.pipeline import notice_error, outlet_of
 
     rows: list[dict[str, Any]] = []
     failures: list[RecordError] = []
     for item in items:
         if isinstance(item, RecordError):
             failures.append(item)
+            continue
+        notice = notice_error(item)
+        if notice is not None:
+            failures.append(notice)
             continue
         try:
             profile = profiler.profile(item)
