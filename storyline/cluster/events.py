@@ -369,7 +369,8 @@ class EventClusterer:
     split_ratio:
         Batch only (:meth:`cluster_many`), last: an event whose members fall into two groups (each of at
         least ``split_min_size`` articles) that score against each other less than this share of what
-        each group scores within itself (and the two groups share a language) is split in two
+        each group scores within itself (and the two groups share a language, and the consolidation would
+        not join them again: their agreement is below ``consolidate_threshold``) is split in two
         (:meth:`split_events`; recorded in ``splits_``). Two incidents of one kind at one place (two
         earthquakes on one island, two players of one team put on injured reserve) that the online pass
         joined through one ambiguous article. 0: never.
@@ -402,7 +403,7 @@ class EventClusterer:
         consolidate_far_penalty: float = 0.05,
         consolidate_far_size: int = 2,
         consolidate_one_way: bool = True,
-        split_ratio: float = 0.2,
+        split_ratio: float = 0.4,
         split_min_size: int = 3,
         split_max_size: int = 100,
     ) -> None:
@@ -607,7 +608,8 @@ class EventClusterer:
         ``split_ratio`` of what each scores within itself (:func:`best_split` over the scores of every
         member against every other as a one-article event, both directions averaged; copies and
         translations 0.99), when the two groups share a language (two groups of different languages
-        only meet through the encoder, with no lexical or name evidence: such an event is left whole). The group holding the
+        only meet through the encoder, with no lexical or name evidence: such an event is left whole)
+        and agree less than ``consolidate_threshold`` as two events (what :meth:`consolidate` merges on). The group holding the
         event's first member keeps its id; splits are recorded in ``splits_``. :meth:`cluster_many`
         calls it; :meth:`learn_one` never does."""
         if not self._fitted or self.split_ratio <= 0:
@@ -625,6 +627,14 @@ class EventClusterer:
             ratio, keep, cut = found
             if not {members[i].profile.language for i in keep} & {members[i].profile.language for i in cut}:
                 continue  # the groups are two languages: the encoder alone compared them, no lexical or name evidence
+            parts = []
+            for part in (keep, cut):
+                state = EventState(event_id="", slot=-1)
+                for i in part:
+                    state.add(members[i], representatives=self.representatives)
+                parts.append(state)
+            if self._mutual_agreement(*parts) >= self.consolidate_threshold:
+                continue  # the consolidation would join the two parts again
             if 0 not in keep:
                 keep, cut = cut, keep
             self._rebuild(event_id, [members[i] for i in keep])
@@ -680,13 +690,20 @@ class EventClusterer:
             near = self._within_window(ev, self.events_[other])
             if not near and not self._far_pair(ev, self.events_[other]):
                 continue
-            x, y = self._agreement(event_id, other, copies=True), self._agreement(other, event_id, copies=True)
-            tx, ty = _title_only(ev), _title_only(self.events_[other])
-            agreement = x if tx and not ty else y if ty and not tx else (x + y) / 2
-            if self.consolidate_one_way and _one_language(ev, self.events_[other]):
-                n, m = ev.n_articles, self.events_[other].n_articles
-                agreement = max(agreement, x if n < m else y if m < n else max(x, y))
+            agreement = self._mutual_agreement(ev, self.events_[other])
             scores[key] = agreement if near else agreement - self.consolidate_far_penalty
+
+    def _mutual_agreement(self, a: EventState, b: EventState) -> float:
+        """What :meth:`consolidate` merges on: the mean of both directions' agreement; an event of
+        title-only articles at its own word; with ``consolidate_one_way`` and both events in one language,
+        the smaller one's word if higher."""
+        x, y = self._state_agreement(a, b, copies=True), self._state_agreement(b, a, copies=True)
+        tx, ty = _title_only(a), _title_only(b)
+        agreement = x if tx and not ty else y if ty and not tx else (x + y) / 2
+        if self.consolidate_one_way and _one_language(a, b):
+            n, m = a.n_articles, b.n_articles
+            agreement = max(agreement, x if n < m else y if m < n else max(x, y))
+        return agreement
 
     def _far_pair(self, a: EventState, b: EventState) -> bool:
         """Whether two events beyond ``window_days`` of each other may still be consolidated: one of
@@ -706,7 +723,10 @@ class EventClusterer:
         """Mean score of ``absorbed_id``'s representatives against ``into_id`` (0 without representatives);
         with ``copies``, a representative that is a near-duplicate or translation of one of the other
         event's scores at least 0.99, as in :meth:`_judge`."""
-        src, dst = self.events_[absorbed_id], self.events_[into_id]
+        return self._state_agreement(self.events_[absorbed_id], self.events_[into_id], copies=copies)
+
+    def _state_agreement(self, src: EventState, dst: EventState, *, copies: bool = False) -> float:
+        """:meth:`_agreement` of two event states (live or not)."""
         scores = []
         for d in src.representatives:
             terms, pairs = dst.terms(d, key_vector(d.profile), self.compare, self.vocabulary_)
