@@ -134,3 +134,63 @@ def test_function_words_glued_to_a_linked_name_are_split_but_brands_are_not() ->
     cleaned = clean_text(text)
     assert "with Taliban" in cleaned and "in Doha" in cleaned
     assert "iPhone" in cleaned and "eBay" in cleaned and "YouTube" in cleaned and "https://x.org/inFoo" in cleaned
+
+
+# ------------------------------------------------------------------ consent and sign-up notices (fixtures written here)
+
+
+@pytest.mark.parametrize(
+    ("notice", "title"),
+    [
+        (
+            "We use cookies to measure traffic on our site. By clicking Accept you agree to our privacy policy.",
+            "Ferry service resumes after storm",
+        ),
+        (
+            "Dbamy o Twoje dane osobowe i zgodnie z RODO informujemy o ich przetwarzaniu. "
+            "Administratorem Twoich danych jest wydawca serwisu. Klikając przycisk „Akceptuję” wyrażasz zgodę na przetwarzanie danych.",
+            "Prom znów kursuje po sztormie",
+        ),
+        (
+            "Wir verwenden auf unserer Webseite Cookies, um das Angebot zu verbessern. "
+            "Weitere Hinweise finden Sie in unserer Datenschutzerklärung.",
+            "Fähre fährt wieder nach dem Sturm",
+        ),
+        (
+            "Мы используем файлы cookie на нашем сайте. Продолжая чтение, вы соглашаетесь с нашей политикой конфиденциальности.",
+            "Паром снова ходит после шторма",
+        ),
+        (
+            "Nous utilisons des cookies pour mesurer l'audience. En cliquant sur Accepter, vous acceptez notre politique de confidentialité.",
+            "Le ferry reprend après la tempête",
+        ),
+    ],
+)
+def test_consent_notices_are_dropped_and_the_article_kept(notice: str, title: str) -> None:
+    body = "The crossing to Kessa reopened on Tuesday. Passengers queued from dawn."
+    assert clean_text(f"{title}\n{notice}\n{body}") == f"{title}\n{body}"
+
+
+def test_title_glued_to_a_notice_is_kept() -> None:
+    text = "Ferry service resumes after storm We use cookies to measure traffic on our site. By clicking Accept you agree to our privacy policy."
+    assert clean_text(text) == "Ferry service resumes after storm"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # reports about data protection speak in the third person: nothing goes
+        "The regulator fined the ferry operator over its privacy policy. The company said it would appeal.",
+        "Urząd nałożył karę za naruszenie RODO. Spółka zapowiedziała odwołanie od decyzji w sprawie danych osobowych klientów.",
+        "Суд рассмотрел жалобу на утечку персональных данных пассажиров. Компания отрицает нарушения.",
+        # a single sentence that addresses the reader stays
+        "Passengers queued from dawn. Sign up to our newsletter for daily ferry updates. The first boat left at six.",
+    ],
+)
+def test_articles_about_privacy_keep_every_sentence(text: str) -> None:
+    assert clean_text(text) == text
+
+
+def test_a_page_that_is_only_a_notice_is_left_to_the_page_detector() -> None:
+    notice = "Our partners store cookies to measure traffic. By clicking Accept you agree to our privacy policy."
+    assert clean_text(notice) == notice

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_text", "normalise_whitespace"]
+__all__ = ["clean_text", "normalise_whitespace", "strip_consent"]
 
 # ------------------------------------------------------------------ whitespace
 
@@ -74,6 +74,7 @@ _BOILERPLATE_PATTERNS = [
     r"click here\b.{0,120}",
     r"(?:we|this (?:web)?site|our (?:web)?site) uses? cookies\b.{0,300}",
     r"(?:accept|manage) (?:all )?cookies.{0,80}",
+    r"(?:ok|x|tamam|accept|i agree|akzeptieren|zaakceptuj(?: i zamknij)?|daha fazla bilgi|more info(?:rmation)?|mehr erfahren|en savoir plus|zur datenschutzerklärung)",
     r"(?:©|\(c\)|copyright\s*(?:©|\(c\))?\s*(?:19|20)\d{2}).{0,160}",
     r".{0,160}\ball rights reserved\b.{0,80}",
     # German
@@ -196,6 +197,103 @@ def _repair_glue(line: str) -> str:
     return _GLUED_SENTENCE.sub(_unglue_sentence, line)
 
 
+# ------------------------------------------------------------------ consent and sign-up notices
+
+# Sentences a site speaks to its reader about data, cookies and sign-ups, first or second person
+# ("we use cookies", "your personal data", "by clicking Accept"), in the languages storyline reads.
+# News reports on such subjects speak in the third person, so one cue alone removes nothing: a
+# notice is a run of at least two cue sentences (a cue-free sentence between two of them goes too).
+_CONSENT_CUES = [
+    # English
+    r"\b(?:we|our|us)\b[^.!?]{0,60}\b(?:cookies?|personal (?:data|information))\b",
+    r"\byour (?:personal )?(?:data|information|consent|privacy)\b|\bwithdraw (?:your )?consent\b",
+    r"\b(?:privacy (?:policy|notice|settings|statement)|cookies? (?:policy|settings|notice))\b",
+    r"\bby (?:clicking|continuing to (?:use|browse)|using this (?:web)?site)\b|\bclick(?:ing)? (?:on )?[\"“']?(?:accept|agree|i agree|ok)\b",
+    r"\b(?:sign up (?:to|for)|subscribe to) [^.!?]{0,50}\b(?:newsletters?|email alerts?|e-mail alerts?)\b",
+    r"\b(?:thank you for subscribing|we have more newsletters|could not subscribe)\b",
+    # Polish
+    r"polityk\w* prywatności|polityk\w* (?:wykorzystywania )?(?:plików )?cookies?\b",
+    r"\b(?:twoich|twoje|twoimi|twoim|państwa|swoje|swoich) dan\w* osobow|\bdan\w* osobow\w* (?:dostarczon|przekazan)",
+    r"przetwarzani\w* (?:twoich |państwa )?danych|\bRODO\b|\badministrator\w* (?:twoich |państwa )?danych",
+    r"plik\w* cookies?\b|ciasteczk|zaakceptuj|klikając (?:na |w )?(?:przycisk|„|\")|zgod\w* na przetwarzanie|wycofać zgodę",
+    r"zbieramy (?:anonimowe )?(?:informacje|dane)|zapisz się na newsletter|zakładając konto",
+    r"\b(?:twoj\w*|państwa) (?:prywatnoś|zgod)|\b(?:mogą|może|znajdą|znajdzie) państwo\b",
+    # German
+    r"datenschutz(?:erklärung|hinweis|einstellung|bestimmung|richtlinie)|personenbezogene\w* daten|\bihre? (?:daten|einwilligung)\b",
+    r"\b(?:wir|seite|website|webseite) (?:verwendet|verwenden|setzt|setzen|nutzt|nutzen)\b[^.!?]{0,60}\bcookies\b|\bcookies?\b[^.!?]{0,80}\b(?:zustimm|einverstanden|akzeptier)",
+    r"\b(?:mit (?:dem )?klick auf|newsletter abonnieren)\b",
+    # French
+    r"politique (?:de confidentialité|relative aux cookies|de cookies)|\bvos données\b|\bvotre consentement\b",
+    r"\bnous (?:utilisons|collectons|déposons)\b[^.!?]{0,60}\b(?:cookies|informations|données)\b|\ben cliquant sur\b",
+    r"\b(?:inscrivez-vous|abonnez-vous)\b[^.!?]{0,50}\bnewsletter\b|\bvotre adresse (?:e-?mail|mail)\b",
+    # Spanish
+    r"política de (?:privacidad|cookies)|\b(?:sus|tus) datos(?: personales)?\b|\b(?:tu|su) consentimiento\b",
+    r"\b(?:utilizamos|usamos) (?:las |nuestras )?cookies\b|\bal hacer clic\b|\bsuscríbete\b[^.!?]{0,50}\bnewsletter\b",
+    # Italian
+    r"informativa (?:sulla |sui )?(?:privacy|cookie)|\b(?:tuoi|suoi) dati(?: personali)?\b|\b(?:tuo|suo) consenso\b",
+    r"\b(?:utilizziamo|usiamo) (?:i )?cookie\b|\bcliccando su\b|\biscriviti\b[^.!?]{0,50}\bnewsletter\b",
+    # Russian
+    r"политик\w* конфиденциальности|\b(?:ваших|ваши|вашими|своих) (?:персональных |личных )?данн|файл\w* cookie|\bкуки\b",
+    r"\b(?:нажимая|нажав) (?:на )?(?:кнопку|«)|\bвы соглашаетесь\b|\bподпишитесь на\b[^.!?]{0,50}\b(?:рассылк|оповещени|новост)",
+    # Turkish
+    r"gizlilik politika|kişisel veriler\w*|\bçerez\w*|\bKVKK\b|\bbültenimize\b",
+    # Arabic
+    r"سياسة الخصوصية|ملفات تعريف الارتباط|بياناتك الشخصية|اشترك في النشرة",
+    # Chinese
+    r"隐私政策|隐私条款|个人信息保护|使用\s*cookies?|订阅我们的",
+]
+_CONSENT = re.compile("|".join(f"(?:{p})" for p in _CONSENT_CUES), re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+# A title glued to the notice that follows it: "… przełożone Aby poprawić …" (lower-case word, then a capital).
+_GLUED_START = re.compile(r"(?<=[^\W_A-ZÀ-ÞĄĆĘŁŃÓŚŹŻА-ЯЁ]) (?=[A-ZÀ-ÞĄĆĘŁŃÓŚŹŻА-ЯЁ][^\W\d_A-ZÀ-ÞĄĆĘŁŃÓŚŹŻА-ЯЁ])")
+
+
+def _consent_sentences(sentences: list[str]) -> set[int]:
+    cues = [i for i, s in enumerate(sentences) if _CONSENT.search(s)]
+    drop: set[int] = set()
+    for k, i in enumerate(cues):
+        near = (k > 0 and i - cues[k - 1] <= 3) or (k + 1 < len(cues) and cues[k + 1] - i <= 3)
+        if near:
+            drop.add(i)
+            if k + 1 < len(cues) and cues[k + 1] - i <= 3:
+                drop.update(range(i + 1, cues[k + 1]))
+    return drop
+
+
+def strip_consent(text: str) -> str:
+    """Drop the cookie, consent and sign-up notices a page shows inside its article text.
+
+    A notice is two or more nearby sentences that speak to the reader about
+    their data, cookies or a newsletter; a lone sentence on the subject stays. A
+    title glued in front of the first notice sentence is kept.
+
+    >>> strip_consent("Ferry talks resume We use cookies to improve our site. "
+    ...               "By clicking Accept you agree to our privacy policy.\\nThe ferry sailed at dawn.")
+    'Ferry talks resume\\nThe ferry sailed at dawn.'
+    >>> strip_consent("The court ruled on the privacy policy of the app on Monday.")
+    'The court ruled on the privacy policy of the app on Monday.'
+    """
+    if not _CONSENT.search(text):
+        return text
+    lines = text.split("\n")
+    spans = [(li, s) for li, line in enumerate(lines) for s in _SENTENCE_END.split(line) if s]
+    drop = _consent_sentences([s for _, s in spans])
+    if not drop:
+        return text
+    kept: list[list[str]] = [[] for _ in lines]
+    for k, (li, sentence) in enumerate(spans):
+        if k not in drop:
+            kept[li].append(sentence)
+        elif k == 0:
+            cue = _CONSENT.search(sentence)
+            end = cue.start() if cue else 0
+            starts = [m.start() for m in _GLUED_START.finditer(sentence) if m.start() < end]
+            if starts and starts[-1] >= 12:
+                kept[li].append(sentence[: starts[-1]])
+    out = "\n".join(" ".join(parts) for li, parts in enumerate(kept) if parts or not lines[li])
+    return out if out.strip() else text  # a page that is only a notice: analyse.pagekind's call
+
+
 # ------------------------------------------------------------------ public
 
 
@@ -211,7 +309,7 @@ def _clean_once(text: str) -> str:
     nonempty = [i for i, line in enumerate(lines) if line]
     while len(nonempty) >= 2 and _is_section_line(lines[nonempty[0]]):
         lines[nonempty.pop(0)] = ""
-    return normalise_whitespace("\n".join(lines))
+    return normalise_whitespace(strip_consent("\n".join(lines)))
 
 
 def clean_text(text: str) -> str:
