@@ -231,6 +231,40 @@ def test_cluster_puts_the_quake_reports_together(corpus: Path, tmp_path: Path) -
     assert again.assignments == {a: (e, again.assignments[a][1]) for a, e in events.items()}
 
 
+def test_corpus_clustering_splits_like_cluster_many(tmp_path: Path) -> None:
+    """The corpus path runs cluster_many's steps (pass, rescue, consolidation, split) on the same
+    profiles: two groups of reports with their own words, sharing enough common words to be one event
+    without the split, end as two events either way."""
+    import random
+
+    from storyline.batch.corpus import iter_in_date_order
+    from storyline.cluster import EventClusterer
+
+    rnd = random.Random(1)
+    own = {"Alpha": [f"alpha{j}" for j in range(8)], "Beta": [f"beta{j}" for j in range(8)]}
+    common = [f"common{j}" for j in range(6)]
+    rows = [{"title": f"{g} {i}", "text": " ".join(rnd.choice(common) if rnd.random() < 0.6 else rnd.choice(own[g]) for _ in range(30)) + "."}
+            for g in ("Alpha", "Beta") for i in range(4)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    _run([str(tmp_path / "in.jsonl"), "--out", str(out), "--profiler", "lexical", "--workers", "0"])
+    profiles = [decode_profile(r["profile"]) for r in iter_in_date_order(str(out), ["article_id", "published_at", "profile"])]
+    params = {"split_ratio": 0.99, "split_min_size": 3, "consolidate_threshold": 0.99}  # loose, so the split decides
+    assert len(set(EventClusterer(**{**params, "split_ratio": 0}).cluster_many(profiles))) == 1  # one event without the split
+    clusterer = EventClusterer(**params)
+    by_many = dict(zip([p.article_id for p in profiles], clusterer.cluster_many(profiles)))
+    assert clusterer.splits_ and len(set(by_many.values())) == 2
+    by_corpus = cluster_corpus(str(out), clusterer=EventClusterer(**params), write=False).assignments
+
+    def partition(assign: dict[str, str]) -> set[frozenset[str]]:
+        groups: dict[str, set[str]] = {}
+        for a, e in assign.items():
+            groups.setdefault(e, set()).add(a)
+        return {frozenset(g) for g in groups.values()}
+
+    assert partition({a: e for a, (e, _) in by_corpus.items()}) == partition(by_many)
+
+
 def test_db_target_stores_every_profiled_article_once(corpus: Path, tmp_path: Path) -> None:
     out, db = tmp_path / "out", tmp_path / "s.db"
     code, stdout, _ = _run([str(corpus), "--out", str(out), "--profiler", "lexical", "--workers", "0", "--db", str(db), "--cluster"])

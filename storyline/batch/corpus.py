@@ -116,6 +116,7 @@ def cluster_corpus(out: str, *, clusterer: Any = None, linker: Any = None, write
     if order:
         clusterer.rescue_singletons()  # what cluster_many does after its pass (lone articles join their best event)
         clusterer.consolidate()  # and then (events split online rejoin)
+        split_events(out, clusterer)  # and last, events joined online through one ambiguous article are cut
         stories = linker.link_many(clusterer)
     else:
         stories = {}
@@ -133,6 +134,22 @@ def cluster_corpus(out: str, *, clusterer: Any = None, linker: Any = None, write
     if write:
         write_events(out, assignments)
     return result
+
+
+def split_events(out: str, clusterer: Any) -> None:
+    """:meth:`EventClusterer.split_events` as :meth:`~EventClusterer.cluster_many` ends, with digests
+    made only for the members of the events it may split (their profiles read again from ``out``), so
+    memory does not grow with the corpus."""
+    from storyline.cluster.features import Digest
+
+    wanted = clusterer.split_candidates()
+    if not wanted:
+        return
+    digests = {}
+    for row in iter_in_date_order(out, ["article_id", "published_at", "profile"]):
+        if row["article_id"] in wanted:
+            digests[row["article_id"]] = Digest(decode_profile(row["profile"]))
+    clusterer.split_events(digests)
 
 
 def write_events(out: str, assignments: dict[str, tuple[str, str]]) -> None:

@@ -115,14 +115,19 @@ def cluster_partition(out: str, part: Partition, params: dict[str, Any] | None =
     clusterer = EventClusterer(**(params or {}))
     rows = _rows(out, part)
     profiles = {}
+    context_profiles = {}  # the split at the end needs them too
     for row in rows:
         profile = decode_profile(row["profile"])
         clusterer.learn_one(profile, source=row["outlet"] or None)
         if row["core"]:
             profiles[row["article_id"]] = (profile, row["outlet"])
+        else:
+            context_profiles[row["article_id"]] = profile
     if rows:
         clusterer.rescue_singletons()  # as cluster_many does after its pass
         clusterer.consolidate()
+        wanted = clusterer.split_candidates()  # and the split, with digests only where it may cut
+        clusterer.split_events({a: Digest(profiles[a][0] if a in profiles else context_profiles[a]) for a in wanted})
     core = {a: clusterer.assignments_[a] for a in profiles}
     context = {r["article_id"]: clusterer.assignments_[r["article_id"]] for r in rows if not r["core"]}
     events: dict[str, EventState] = {}

@@ -602,6 +602,19 @@ class EventClusterer:
             scores = {k: v for k, v in scores.items() if absorbed not in k and into not in k}
             self._pair_scores(into, scores)
 
+    def split_candidates(self) -> set[str]:
+        """Ids of the articles :meth:`split_events` needs digests of: the members of every live event
+        whose size it may split. A batch run that does not keep every article's digest (the corpus
+        of :mod:`storyline.batch`) builds only these."""
+        if not self._fitted or self.split_ratio <= 0:
+            return set()
+        return {
+            m
+            for event_id in self._live
+            if not (ev := self.events_[event_id]).retired and 2 * self.split_min_size <= ev.n_articles <= self.split_max_size
+            for m in ev.members
+        }
+
     def split_events(self, digests: dict[str, Digest]) -> None:
         """The very end of a batch pass: split each live event (of at most ``split_max_size`` members,
         all in ``digests``) whose members fall into two groups that score against each other less than
