@@ -46,7 +46,10 @@ def _available(module: str) -> bool:
 
 def base_profiles(name: str, docs: list[GoldDoc], profiler: Profiler) -> list[Profile]:
     """Profiles with embeddings only (cached)."""
-    key = hashlib.blake2b("".join(d.article.article_id for d in docs).encode(), digest_size=6).hexdigest()
+    h = hashlib.blake2b("".join(d.article.article_id for d in docs).encode(), digest_size=6)
+    for code in ("ingest/clean.py", "analyse/embed.py", "analyse/language.py"):  # what a base profile depends on
+        h.update((ROOT / "storyline" / code).read_bytes())
+    key = h.hexdigest()
     path = CACHE / f"{name}.{key}.base.pkl"
     if path.exists():
         return [_upgrade(p) for p in pickle.loads(path.read_bytes())]
@@ -126,6 +129,9 @@ def _analyser_stamp(flags: dict[str, bool]) -> str:
     for extra in ("names.py", "profile.py"):
         if (ROOT / "storyline" / "analyse" / extra).exists():
             h.update((ROOT / "storyline" / "analyse" / extra).read_bytes())
+    for data in sorted((ROOT / "storyline" / "analyse" / "data").glob("*")):  # gazetteer tables and the like
+        if data.is_file():
+            h.update(data.read_bytes())
     return h.hexdigest()
 
 
