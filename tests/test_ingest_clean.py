@@ -194,28 +194,3 @@ def test_articles_about_privacy_keep_every_sentence(text: str) -> None:
 def test_a_page_that_is_only_a_notice_is_left_to_the_page_detector() -> None:
     notice = "Our partners store cookies to measure traffic. By clicking Accept you agree to our privacy policy."
     assert clean_text(notice) == notice
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        "CZYTAJ RÓWNIEŻ: Sztorm odciął prąd na wyspie",
-        "Czytaj więcej w raporcie",
-        "ZOBACZ: Prom wrócił na trasę",
-        "Lea además: El ferry vuelve a Kessa",
-        "Lee aquí la nota completa",
-        "LEGGI: Il traghetto riparte",
-        "Leggi di più su:",
-        "Lire l'article complet",
-        "READ: Ferry returns to Kessa",
-        "İLGİLİ HABER Feribot seferleri yeniden başladı",
-    ],
-)
-def test_read_also_link_lines_are_dropped(line: str) -> None:
-    text = f"The ferry resumed on Tuesday.\n{line}\nPassengers queued early."
-    assert clean_text(text) == "The ferry resumed on Tuesday.\nPassengers queued early."
-
-
-def test_a_speaker_named_lee_keeps_the_line() -> None:
-    text = "The ferry resumed on Tuesday.\nLee: We waited three days for this boat.\nPassengers queued early."
-    assert clean_text(text) == text

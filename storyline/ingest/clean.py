@@ -95,9 +95,6 @@ _BOILERPLATE_PATTERNS = [
     r"(?:publicidad|suscríbete.{0,80}|síguenos en .{1,60})",
     # Italian, Polish, Turkish
     r"(?:leggi anche|czytaj (?:także|też)|zobacz (?:też|także)|ilgili haberler)(?:[ :].{0,100})?",
-    r"(?:czytaj (?:również|więcej|dalej)|zobacz(?: również)?|leggi|read|(?:lee|lea) (?:también|además|más(?: aquí)?)|ilgili haber):(?: .{0,140})?",
-    r"(?:czytaj (?:więcej|dalej)(?: w (?:raporcie|serwisie))?|leggi (?:di più|avanti)(?: su)?|lire l'article complet|İLGİLİ HABER .{0,140})",
-    r"(?:lee|lea) (?:aquí )?la nota completa(?: aquí)?|(?:lee|lea) más aquí|czytaj również .{0,140}",
     r"(?:condividi|pubblicità|udostępnij|czytaj więcej|reklama|paylaş|reklam)",
     # Russian
     r"(?:читайте также|читать также|материалы по теме|новости по теме|похожие новости)(?:[ :].{0,120})?",
