@@ -144,9 +144,9 @@ def rebuild(package: Path) -> int:
             return 0
         for module in MODULES:
             target, built = compiled(package, module), compiled(source / "spacy", module)
-            backup = target.with_name(target.name + ".profiled")
-            if not backup.exists():
-                shutil.copy2(target, backup)
+            # the installed file is the wheel's (a rebuilt one would match the marker): keep it, even over
+            # the backup of an older spaCy that a pip upgrade left behind
+            shutil.copy2(target, target.with_name(target.name + ".profiled"))
             shutil.copy2(built, target.with_name(target.name + ".new"))
             os.replace(target.with_name(target.name + ".new"), target)
     if probe() != before:
