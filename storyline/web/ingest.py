@@ -3,16 +3,22 @@
 Each article goes through ``Pipeline.add_one`` (profile → cluster → one store
 transaction), so when the API answers, every article it reports as added is
 committed. One bad article becomes a failed outcome (and a stored failure); the
-others go on.
+others go on. A page that is a notice instead of the article is such a failure, as in
+``storyline ingest`` (:func:`storyline.pipeline.notice_error`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
+from storyline.pipeline import notice_error
 from storyline.types import Article, RecordError
 
 __all__ = ["ingest", "make_pipeline", "summary"]
+
+
+class NoticeError(ValueError):
+    """The page is a notice (anti-bot, captcha, paywall …) instead of the article: not stored, as in ``storyline ingest``."""
 
 
 def make_pipeline(store: Any, engine: Any, profiler: Any = None) -> Any:
@@ -29,9 +35,12 @@ def ingest(services: Any, articles: Sequence[Article]) -> list[dict[str, Any]]:
         pipeline = services.pipeline
         for article in articles:
             try:
+                notice = None if pipeline.keep_notices else notice_error(article)
+                if notice is not None:
+                    raise NoticeError(notice.reason)
                 placed = pipeline.add_one(article)
             except Exception as exc:  # the batch boundary: one bad article never stops the others
-                error = RecordError.from_exc(article.source, "analyse", exc)
+                error = RecordError.from_exc(article.source, "ingest" if isinstance(exc, NoticeError) else "analyse", exc)
                 record = getattr(services.store, "record_failures", None)
                 if record is not None:
                     record([error])

@@ -119,6 +119,18 @@ def test_add_article_then_read_it_back_with_profile_event_and_story(http: httpx.
     assert again["status"] == "duplicate" and again["article_id"] == added["article_id"]
 
 
+def test_a_notice_page_is_refused_with_the_reason(http: httpx.Client, live: Live) -> None:
+    before = live.store.counts()["articles"]
+    notice = {"title": "Access denied", "text": "Access denied. Please verify you are not a robot. Too many requests from your IP address."}
+    body = assert_error(http.post("/api/articles", json=notice, headers=KEY), 422, "not an article")
+    assert "robot" in body["error"]
+    ferry = {"title": "Ferry service resumes", "text": "The island ferry sailed again on Tuesday after the storm.", "source": "wire-e"}
+    batch = http.post("/api/articles/batch", json={"articles": [notice, ferry]}, headers=KEY).json()
+    assert [o["status"] for o in batch["results"]] == ["failed", "added"]
+    assert batch["results"][0]["error"].startswith("not an article")
+    assert live.store.counts()["articles"] == before + 1  # the ferry report only
+
+
 def test_a_story_read_shows_an_article_added_after_it(http: httpx.Client) -> None:
     first = {"title": "Dam bursts above Lindau", "text": "The old dam above Lindau burst on Sunday night and flooded the lower town.", "source": "wire-c"}
     added = http.post("/api/articles", json=first, headers=KEY).json()
