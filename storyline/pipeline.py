@@ -667,10 +667,27 @@ class Pipeline:
                 batch.failures = _drain(pending_failures)
                 self._flush(batch, report)
                 batch = WriteBatch()
+        self._settle(batch)
         batch.failures = _drain(pending_failures)
         self._flush(batch, report, final=True)
         report.seconds = time.perf_counter() - start
         return report
+
+    def _settle(self, batch: WriteBatch) -> None:
+        """The end of an ingest run: lone articles and events split while their story arrived join
+        where they belong (:meth:`EventClusterer.settle`, over the events this run touched); the
+        merges go into the run's last transaction, with the snapshot."""
+        c = self.clusterer
+        if not hasattr(c, "settle") or not hasattr(c, "events_"):
+            return
+        n_merges = len(c.merges_)
+        c.settle()
+        merges = c.merges_[n_merges:]
+        batch.merges.extend(merges)
+        for _, into, _ in merges:
+            if into in c.events_:
+                ev = c.events_[into]
+                batch.event_days[into] = (_day(ev.first_day), _day(ev.last_day))
 
     def _fresh(
         self,

@@ -535,3 +535,29 @@ def test_consolidation_of_two_events_in_one_language_takes_the_smaller_ones_word
     # English and German (no event joins: threshold 1.0): both directions, always
     (on, x, y), (off, _, _) = pair_score(["b2", "b2_de"], True, threshold=1.0), pair_score(["b2", "b2_de"], False, threshold=1.0)
     assert on == off == pytest.approx((x + y) / 2)
+
+
+def test_settle_joins_what_the_online_pass_left_apart_and_only_once() -> None:
+    """settle() (the end of an online ingest run) rejoins the events touched since the last call as
+    cluster_many would: a short report that arrived first stays alone online (the full reports score
+    too low against it) and joins them at the settle; a second call finds nothing left to do."""
+    import random
+
+    from storyline.pipeline import LexicalProfiler
+    from storyline.types import Article
+
+    rnd = random.Random(1)
+    words = [f"alpha{j}" for j in range(8)]
+    short = Article.from_text("Short", " ".join(rnd.choice(words) for _ in range(8)) + " " + " ".join(f"other{j}" for j in range(4)) + ".")
+    full = [Article.from_text(f"Alpha {i}", " ".join(rnd.choice(words) for _ in range(30)) + ".") for i in range(4)]
+    profiles = [LexicalProfiler().profile(a) for a in [short, *full]]
+    online = EventClusterer()
+    for p in profiles:
+        online.learn_one(p)
+    assert len(set(online.assignments_.values())) == 2 and online.unsettled_
+    online.settle()
+    assert not online.unsettled_ and len(set(online.assignments_.values())) == 1
+    assert len(set(EventClusterer().cluster_many(profiles))) == 1
+    merges = list(online.merges_)
+    online.settle()
+    assert online.merges_ == merges

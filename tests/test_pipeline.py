@@ -255,3 +255,24 @@ def test_a_worker_batch_with_a_failing_article_fails_only_that_article():  # typ
     assert [a.source for a, _ in results] == [arts[0].source, "test:boom", arts[1].source, arts[2].source]
     assert isinstance(results[1][1], RecordError) and results[1][1].reason == "cannot analyse this one"
     assert [decode_profile(r).article_id for _, r in results[::2] + results[3:]] == [arts[0].article_id, arts[1].article_id, arts[2].article_id]
+
+
+def test_an_ingest_run_ends_settled_and_stores_the_merges(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A short report that opened its own event online joins the full reports when the run ends; the
+    store shows one event and records the merge."""
+    rnd = random.Random(1)
+    words = [f"alpha{j}" for j in range(8)]
+    short = Article.from_text("Short", " ".join(rnd.choice(words) for _ in range(8)) + " " + " ".join(f"other{j}" for j in range(4)) + ".")
+    full = [Article.from_text(f"Alpha {i}", " ".join(rnd.choice(words) for _ in range(30)) + ".") for i in range(4)]
+    store = open_store(str(tmp_path / "s.db"))
+    try:
+        report = Pipeline(store, profiler="lexical", workers=0).ingest([short, *full])
+        assert report.added == 5
+        events = {row["event_id"] for row in store.iter_rows("articles")}
+        assert len(events) == 1
+        assert store.counts()["merges"] >= 1 and store.merges()[-1].into in events
+    finally:
+        store.close()
+    with open_store(str(tmp_path / "s.db")) as again:  # restarted from the run's last snapshot: settled state
+        pipe = Pipeline(again, profiler="lexical", workers=0)
+        assert not pipe.clusterer.unsettled_ and len(set(pipe.clusterer.assignments_.values())) == 1
