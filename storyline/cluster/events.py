@@ -599,7 +599,8 @@ class EventClusterer:
         day ranges lie within ``window_days`` — or, when one of them has at most ``consolidate_far_size``
         articles, within ``consolidate_far_days``, their agreement then lowered by ``consolidate_far_penalty``.
         1.0: never. :meth:`cluster_many` calls it;
-        :meth:`learn_one` never does."""
+        :meth:`learn_one` never does. ``events``: only pairs with at least one of those events are
+        scored at the start (:meth:`settle`)."""
         if not self._fitted or self.consolidate_threshold >= 1.0:
             return
         scores: dict[tuple[str, str], float] = {}
@@ -787,7 +788,9 @@ class EventClusterer:
     def rescue_singletons(self, events: Collection[str] | None = None) -> None:
         """The end of a batch pass: an event of one article joins its best candidate event if that
         scores at least ``rescue_threshold`` (merges recorded in ``merges_``). :meth:`cluster_many`
-        calls it; a caller streaming a corpus through :meth:`learn_one` calls it once at the end."""
+        calls it; a caller streaming a corpus through :meth:`learn_one` calls it once at the end.
+        ``events``: only those lone events (:meth:`settle`), taken in the state's own order, so the
+        result does not depend on the collection's order."""
         if self.rescue_threshold >= 1.0:
             return
         for event_id in [e for e in self._live if self.events_[e].n_articles == 1 and (events is None or e in events)]:
