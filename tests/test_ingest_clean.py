@@ -152,7 +152,7 @@ def test_function_words_glued_to_a_linked_name_are_split_but_brands_are_not() ->
             "Prom znów kursuje po sztormie",
         ),
         (
-            "Wir verwenden auf unserer Webseite Cookies, um das Angebot zu verbessern. "
+            "Wir nutzen auf dieser Webseite Cookies, damit das Angebot besser wird. "
             "Weitere Hinweise finden Sie in unserer Datenschutzerklärung.",
             "Fähre fährt wieder nach dem Sturm",
         ),

@@ -29,7 +29,7 @@ def test_notices_are_not_articles(text, lang):
 ARTICLES = [
     "The minister said the robot factory would open in May. It will employ 300 people. Unions welcomed the plan.",
     # a real article with a cookie line and a video notice at the top: the notice is a small part of it
-    "To view this video please enable JavaScript. " + "Rescue teams searched the flooded valley through the night, officials said. " * 12,
+    "Please enable JavaScript to watch this clip. " + "Rescue teams searched the flooded valley through the night, officials said. " * 12,
     "Wir verwenden Cookies. " + "Der Stadtrat beschloss am Dienstag den Haushalt für das kommende Jahr nach langer Debatte. " * 10,
 ]
 

@@ -244,7 +244,7 @@ _CONSENT_CUES = [
 ]
 _CONSENT = re.compile("|".join(f"(?:{p})" for p in _CONSENT_CUES), re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
-# A title glued to the notice that follows it: "… przełożone Aby poprawić …" (lower-case word, then a capital).
+# A title glued to the notice that follows it: "… odwołane Chcemy poznać …" (a lower-case word, then a capital).
 _GLUED_START = re.compile(r"(?<=[^\W_A-ZÀ-ÞĄĆĘŁŃÓŚŹŻА-ЯЁ]) (?=[A-ZÀ-ÞĄĆĘŁŃÓŚŹŻА-ЯЁ][^\W\d_A-ZÀ-ÞĄĆĘŁŃÓŚŹŻА-ЯЁ])")
 
 
