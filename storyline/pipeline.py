@@ -851,10 +851,6 @@ def _batched(items: Iterator[Article], n: int) -> Iterator[list[Article]]:
         yield chunk
 
 
-NOTICE_MAX_CHARS = 3000
-"""Longer texts are never taken for a notice: a notice is short (as in :func:`storyline.scorer.not_article`)."""
-
-
 def notice_error(article: Article) -> RecordError | None:
     """The failed record for a page that is a notice instead of the article, or None for an article.
 
@@ -863,9 +859,10 @@ def notice_error(article: Article) -> RecordError | None:
     >>> notice_error(Article.from_text("Talks resume", "Talks resumed in Doha on Monday.")) is None
     True
     """
+    from storyline.analyse.pagekind import NOTICE_MAX_CHARS, page_kind
+
     if len(article.text) > NOTICE_MAX_CHARS:
         return None
-    from storyline.analyse.pagekind import page_kind
 
     kind = page_kind(f"{article.title}\n{article.text}" if article.title else article.text)
     if not kind.not_article:

@@ -168,8 +168,9 @@ class PairScorer:
 
             evidence = dataclasses.replace(evidence, sentence_pairs=tuple(self.pair_model.explain(a, b)))
         prior = self.meta.get("prior")
-        if prior and (not_article(a) or not_article(b)):
-            feats["not_article"] = float(not_article(a)) + float(not_article(b))
+        notices = (not_article(a), not_article(b)) if prior else (False, False)
+        if any(notices):
+            feats["not_article"] = float(sum(notices))
             scores = {dim: float(prior.get(dim, scores[dim])) for dim in scores}
             verdict = "not_article"
         else:
@@ -189,10 +190,6 @@ class PairScorer:
         )
 
 
-NOT_ARTICLE_MAX_CHARS = 3000
-"""Longer pages are never taken for a notice (a notice fills ≥ 40% of a page, see :mod:`storyline.analyse.pagekind`)."""
-
-
 def not_article(p: Profile) -> bool:
     """Whether a profiled page is a notice instead of the article (anti-bot, captcha, paywall, "enable
     JavaScript", "access denied"...): two such pages look alike whatever the articles behind them said,
@@ -204,9 +201,10 @@ def not_article(p: Profile) -> bool:
     >>> not_article(prof("Access denied. Are you a robot? Your IP address has sent too many requests.")), not_article(prof("Talks resumed in Doha."))
     (True, False)
     """
-    if p.n_chars > NOT_ARTICLE_MAX_CHARS:
+    from storyline.analyse.pagekind import NOTICE_MAX_CHARS, page_kind
+
+    if p.n_chars > NOTICE_MAX_CHARS:
         return False
-    from storyline.analyse.pagekind import page_kind
 
     return page_kind("\n".join(s.text for s in p.segments if s.start >= 0)).not_article
 

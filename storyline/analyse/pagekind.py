@@ -18,7 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["PageKind", "page_kind", "CUES"]
+__all__ = ["PageKind", "page_kind", "CUES", "NOTICE_MAX_CHARS"]
+
+NOTICE_MAX_CHARS = 3000
+"""Texts longer than this are never taken for a notice (a notice is short; a long page that shows one is
+mostly article). What the scorer (:func:`storyline.scorer.not_article`) and ingest
+(:func:`storyline.pipeline.notice_error`) both apply before :func:`page_kind`."""
 
 CUES: dict[str, str] = {
     "robot": (

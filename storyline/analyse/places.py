@@ -409,6 +409,11 @@ _REGION_STOP = frozenset(
 _ZH_REGION_SUFFIX = re.compile(r"(?:省|州|市|自治区|特别行政区|壮族自治区|回族自治区|维吾尔自治区)$")
 
 
+def _bare(name: str) -> str:
+    """A subdivision name without its bracketed note: "Wales [Cymru GB-CYM]" → "Wales", "Bihār (Hindi)" → "Bihār"."""
+    return re.sub(r"\s*[\[(].*$", "", name).strip()
+
+
 def _generic(name: str) -> bool:
     """Whether a region name is made only of compass and other generic words ("North-West", "Centre")."""
     return all(w in _REGION_GENERIC for w in re.split(r"[\s-]+", _norm(name)) if w)
@@ -432,7 +437,7 @@ def _add_regions(index: PlaceIndex, countries: dict[str, Any], extra: dict[str, 
     big = {code for code, c in countries.items() if int(c.get("population") or 0) >= MIN_REGION_COUNTRY_POPULATION}
 
     def add(code: str, country: str, english: str, surface: str) -> None:
-        surface = re.sub(r"\s*[\[(].*$", "", surface).strip()  # "Wales [Cymru GB-CYM]", "Bihār (Hindi)"
+        surface = _bare(surface)
         if _norm(surface) in _REGION_STOP:
             return
         if _CJK_RE.search(surface):
@@ -447,7 +452,7 @@ def _add_regions(index: PlaceIndex, countries: dict[str, Any], extra: dict[str, 
     for sub in pycountry.subdivisions:
         if sub.parent_code is not None or sub.country_code not in big:
             continue
-        english = re.sub(r"\s*[\[(].*$", "", sub.name).strip()
+        english = _bare(sub.name)
         if _generic(english):  # "Central", "North-West": their translations ("Merkezi", "西北") are common words
             continue
         add(sub.code, sub.country_code, english, sub.name)
@@ -458,7 +463,7 @@ def _add_regions(index: PlaceIndex, countries: dict[str, Any], extra: dict[str, 
     for code, names in extra.items():
         sub = pycountry.subdivisions.get(code=code)
         if sub is not None:
-            english = re.sub(r"\s*[\[(].*$", "", sub.name).strip()
+            english = _bare(sub.name)
             for name in names:
                 add(code, sub.country_code, english, name)
 

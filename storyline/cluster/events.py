@@ -644,12 +644,11 @@ class EventClusterer:
         of :mod:`storyline.batch`) builds only these."""
         if not self._fitted or self.split_ratio <= 0:
             return set()
-        return {
-            m
-            for event_id in self._live
-            if not (ev := self.events_[event_id]).retired and 2 * self.split_min_size <= ev.n_articles <= self.split_max_size
-            for m in ev.members
-        }
+        return {m for event_id in self._live if self._may_split(ev := self.events_[event_id]) for m in ev.members}
+
+    def _may_split(self, ev: EventState) -> bool:
+        """Whether :meth:`split_events` examines ``ev``: live, with room for two groups, not too large to score."""
+        return not ev.retired and 2 * self.split_min_size <= ev.n_articles <= self.split_max_size
 
     def split_events(self, digests: dict[str, Digest]) -> None:
         """The very end of a batch pass: split each live event (of at most ``split_max_size`` members,
@@ -665,8 +664,7 @@ class EventClusterer:
             return
         for event_id in list(self._live):
             ev = self.events_[event_id]
-            n = ev.n_articles
-            if ev.retired or n < 2 * self.split_min_size or n > self.split_max_size or not all(m in digests for m in ev.members):
+            if not self._may_split(ev) or not all(m in digests for m in ev.members):
                 continue
             members = [digests[m] for m in ev.members]
             scores = self._member_scores(members)

@@ -17,10 +17,6 @@ from storyline.types import Article, RecordError
 __all__ = ["ingest", "make_pipeline", "summary"]
 
 
-class NoticeError(ValueError):
-    """The page is a notice (anti-bot, captcha, paywall …) instead of the article: not stored, as in ``storyline ingest``."""
-
-
 def make_pipeline(store: Any, engine: Any, profiler: Any = None) -> Any:
     """A pipeline over ``store`` that shares the engine's profiler (models load once)."""
     from storyline.pipeline import Pipeline
@@ -34,13 +30,13 @@ def ingest(services: Any, articles: Sequence[Article]) -> list[dict[str, Any]]:
     with services.lock:  # one writer: the clusterer and the store's write side are not shared
         pipeline = services.pipeline
         for article in articles:
-            try:
-                notice = None if pipeline.keep_notices else notice_error(article)
-                if notice is not None:
-                    raise NoticeError(notice.reason)
-                placed = pipeline.add_one(article)
-            except Exception as exc:  # the batch boundary: one bad article never stops the others
-                error = RecordError.from_exc(article.source, "ingest" if isinstance(exc, NoticeError) else "analyse", exc)
+            error = None if pipeline.keep_notices else notice_error(article)
+            if error is None:
+                try:
+                    placed = pipeline.add_one(article)
+                except Exception as exc:  # the batch boundary: one bad article never stops the others
+                    error = RecordError.from_exc(article.source, "analyse", exc)
+            if error is not None:
                 record = getattr(services.store, "record_failures", None)
                 if record is not None:
                     record([error])
