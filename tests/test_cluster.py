@@ -561,3 +561,79 @@ def test_settle_joins_what_the_online_pass_left_apart_and_only_once() -> None:
     merges = list(online.merges_)
     online.settle()
     assert online.merges_ == merges
+
+
+FLOODS = {
+    # one river, one town, two floods four years apart: the same kind of event at the same place
+    "x1": ("2019-05-14", "River Elm floods Harwick", "The River Elm burst its banks in Harwick on Tuesday and flooded the old market. "
+           "Mayor Ines Calder said 40 homes were evacuated overnight. Firefighters used boats on Mill Street."),
+    "x2": ("2019-05-15", "Harwick cleans up after the Elm flood", "Harwick residents pumped water out of cellars after the River Elm flooded the market square. "
+           "Ines Calder asked for state help for the 40 evacuated families. The water fell by a metre on Wednesday."),
+    "x3": ("2019-05-16", "Elm flood: Harwick market reopens", "Traders returned to the Harwick market two days after the River Elm flood. "
+           "Mayor Calder thanked the firefighters who worked on Mill Street."),
+    "y1": ("2023-09-02", "Harwick under water again as Elm rises", "The River Elm flooded Harwick again on Saturday after a night of storms. "
+           "Mayor Tomas Brandt said the new flood wall failed near the railway bridge and 120 people were moved to the school."),
+    "y2": ("2023-09-03", "Elm flood wall failed, Brandt says", "Harwick's flood wall gave way near the railway bridge, Mayor Tomas Brandt said on Sunday. "
+           "About 120 residents spent the night in the school gym as the River Elm kept rising."),
+    "y3": ("2023-09-04", "Harwick asks why the Elm wall broke", "Engineers inspected the broken flood wall by the railway bridge in Harwick. "
+           "Brandt promised an inquiry; the River Elm fell slowly and the school shelter closed."),
+}
+
+
+@pytest.fixture(scope="module")
+def floods():
+    from storyline.analyse.profile import Profiler
+
+    profiler = Profiler()
+    return {key: profiler.profile(Article.from_text(title, text, source=f"test:{key}", language_hint="en",
+                                                    published_at=datetime.fromisoformat(day).replace(tzinfo=timezone.utc)))
+            for key, (day, title, text) in FLOODS.items()}
+
+
+def test_split_cuts_groups_of_different_years_at_a_higher_gate(floods):
+    from storyline.cluster.events import best_split, year_conflict
+    from storyline.cluster.features import Digest
+
+    keys = list(FLOODS)
+    joined = dict(threshold=0.0, merge_threshold=1.0, candidate_floor=0.0, window_days=5000.0, rescue_threshold=1.0, consolidate_threshold=1.0)
+    whole = EventClusterer(**joined, split_ratio=0.0)
+    assert len(set(whole.cluster_many([floods[k] for k in keys]))) == 1  # online: one event
+    digests = [Digest(floods[k]) for k in keys]
+    ratio, a, b = best_split(whole._member_scores(digests), 3)
+    assert sorted([sorted(a), sorted(b)]) == [[0, 1, 2], [3, 4, 5]]
+    assert year_conflict(digests[:3], digests[3:])  # dated 2019 vs 2023, and neither names the other's year
+    # the plain gate just below this cut's ratio leaves the event whole; the gate for groups of different years cuts it
+    plain = dict(joined, split_ratio=ratio - 0.001)
+    assert len(set(EventClusterer(**plain, split_year_ratio=ratio - 0.001).cluster_many([floods[k] for k in keys]))) == 1
+    model = EventClusterer(**plain, split_year_ratio=min(1.0, ratio + 0.001))
+    events = dict(zip(keys, model.cluster_many([floods[k] for k in keys])))
+    assert events["x1"] == events["x2"] == events["x3"] != events["y1"] == events["y2"] == events["y3"]
+    # unless the two groups agree as two events by split_year_margin more than the consolidation asks
+    strict = dict(plain, split_year_ratio=min(1.0, ratio + 0.001), consolidate_threshold=0.0, split_year_margin=0.0)
+    assert len(set(EventClusterer(**strict).cluster_many([floods[k] for k in keys]))) == 1
+    # the same six articles all dated in one year: no conflict, so only the plain gate counts
+    same_year = {k: p.replace(published_at=p.published_at.replace(year=2019)) for k, p in floods.items()}
+    assert not year_conflict([Digest(same_year[k]) for k in keys[:3]], [Digest(same_year[k]) for k in keys[3:]])
+    assert len(set(EventClusterer(**plain, split_year_ratio=1.0).cluster_many([same_year[k] for k in keys]))) == 1
+
+
+def test_consolidation_never_rejoins_a_recorded_split(floods):
+    keys = list(FLOODS)
+    joined = dict(threshold=0.0, merge_threshold=1.0, candidate_floor=0.0, window_days=5000.0, rescue_threshold=1.0, consolidate_threshold=1.0)
+    model = EventClusterer(**joined, split_year_ratio=1.0)
+    events = dict(zip(keys, model.cluster_many([floods[k] for k in keys])))
+    assert model.splits_ and events["x1"] != events["y1"]
+    model.consolidate_threshold = 0.0  # any agreement would merge them now
+    model.consolidate()
+    assert model.event_of(floods["x1"].article_id) != model.event_of(floods["y1"].article_id)
+    model.splits_ = []  # without the record, the consolidation joins them again
+    model.consolidate()
+    assert model.event_of(floods["x1"].article_id) == model.event_of(floods["y1"].article_id)
+
+
+def test_split_year_parameters_are_validated():
+    from storyline.cluster.testing import toy_profile
+
+    for bad in ({"split_year_ratio": 1.5}, {"split_year_margin": -0.1}):
+        with pytest.raises(Exception, match=next(iter(bad))):
+            EventClusterer(**bad).learn_one(toy_profile("x", [1.0], "Quake hits Kabul"))

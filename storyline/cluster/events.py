@@ -258,6 +258,34 @@ def best_split(scores: np.ndarray, min_size: int) -> tuple[float, list[int], lis
     return best
 
 
+def year_conflict(a: Sequence[Digest], b: Sequence[Digest]) -> bool:
+    """Whether two groups of articles happened in different years: the year most of one group's members
+    are dated in (their event day — the text's date, else the publication date —, at least half of them)
+    is named by no member of the other group, neither as its day nor in its text. Years a text names in
+    passing (a founding year, an earlier incident) do not count on the dated side.
+
+    >>> from storyline.cluster.testing import toy_profile
+    >>> g = lambda day, *texts: [Digest(toy_profile(str(i), [1.0], "x", text=t, day=day)) for i, t in enumerate(texts)]
+    >>> year_conflict(g("2005-11-27", "A quake.", "Aftershocks."), g(None, "A quake.", "Another quake."))
+    True
+    >>> year_conflict(g("2005-11-27", "A quake.", "Aftershocks."), g(None, "A quake.", "As in 2005."))
+    False
+    >>> year_conflict(g("2008-09-10", "Since 1999.", "In 1999."), g("2008-09-11", "A quake.", "Another."))
+    False
+    """
+    for one, other in ((a, b), (b, a)):
+        counts: dict[int, int] = {}
+        for d in one:
+            if d.day is not None:
+                counts[d.day.year] = counts.get(d.day.year, 0) + 1
+        if not counts or 2 * (top := max(counts.values())) < len(one):
+            continue
+        named = {y for d in other for y in d.years} | {d.day.year for d in other if d.day is not None}
+        if not any(counts[y] == top and y in named for y in counts):
+            return True
+    return False
+
+
 def _mean_within(scores: np.ndarray, part: list[int]) -> float:
     """Mean score between the distinct members of ``part``."""
     k = len(part)
@@ -383,6 +411,13 @@ class EventClusterer:
         most this many articles (the fragments a story leaves while it arrives); larger events are
         found as their partners. On the concatenated dev stream (B-cubed, CPU per article): 2 gives
         0.934 at 1.6 ms; 5, 0.940 at 2.1 ms (no limit: the same at 3.0 ms); 1, 0.931 at 0.7 ms.
+    split_year_ratio:
+        The split's gate (instead of ``split_ratio``, when higher) for two groups that happened in different
+        years (:func:`year_conflict`: the year most of one group is dated in is named by no member of the
+        other) — two incidents of one kind at one place, years apart (two earthquakes on one island, a rule
+        and its reversal a year later), whose cut scores as high as one inside a single event.
+    split_year_margin:
+        Such groups are split unless they agree at least ``consolidate_threshold`` plus this much as two events.
     weights:
         Article–event score weights (``None``: the built-in :data:`~storyline.cluster.features.EVENT_WEIGHTS`).
     """
@@ -412,6 +447,8 @@ class EventClusterer:
         split_min_size: int = 3,
         split_max_size: int = 100,
         settle_max_size: int = 2,
+        split_year_ratio: float = 0.6,
+        split_year_margin: float = 0.1,
     ) -> None:
         self.threshold = threshold
         self.merge_threshold = merge_threshold
@@ -436,6 +473,8 @@ class EventClusterer:
         self.split_min_size = split_min_size
         self.split_max_size = split_max_size
         self.settle_max_size = settle_max_size
+        self.split_year_ratio = split_year_ratio
+        self.split_year_margin = split_year_margin
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle, filling what older versions did not store (new parameters get their defaults)."""
@@ -472,7 +511,7 @@ class EventClusterer:
 
     def _validate(self) -> None:
         owner = type(self).__name__
-        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold", "consolidate_threshold", "consolidate_far_penalty", "split_ratio"):
+        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold", "consolidate_threshold", "consolidate_far_penalty", "split_ratio", "split_year_ratio", "split_year_margin"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise invalid_parameter(name, owner, "a float in the range [0, 1]", value)
@@ -598,14 +637,15 @@ class EventClusterer:
         the best pair first, until no pair is left (merges recorded in ``merges_``). Pairs are the nearest centroids (``candidates``, ``candidate_floor``) whose
         day ranges lie within ``window_days`` — or, when one of them has at most ``consolidate_far_size``
         articles, within ``consolidate_far_days``, their agreement then lowered by ``consolidate_far_penalty``.
-        1.0: never. :meth:`cluster_many` calls it;
+        Two events :meth:`split_events` cut apart (``splits_``) are never paired. 1.0: never. :meth:`cluster_many` calls it;
         :meth:`learn_one` never does. ``events``: only pairs with at least one of those events are
         scored at the start (:meth:`settle`)."""
         if not self._fitted or self.consolidate_threshold >= 1.0:
             return
         scores: dict[tuple[str, str], float] = {}
+        apart = self._split_pairs()
         for event_id in list(self._live) if events is None else [e for e in self._live if e in events]:
-            self._pair_scores(event_id, scores)
+            self._pair_scores(event_id, scores, apart)
         while scores:
             (a, b), best = max(scores.items(), key=lambda kv: (kv[1], -self.events_[kv[0][0]].slot, -self.events_[kv[0][1]].slot))
             if best < self.consolidate_threshold:
@@ -613,7 +653,7 @@ class EventClusterer:
             into, absorbed = (a, b) if self.events_[a].slot < self.events_[b].slot else (b, a)
             self._merge(absorbed, into, best)
             scores = {k: v for k, v in scores.items() if absorbed not in k and into not in k}
-            self._pair_scores(into, scores)
+            self._pair_scores(into, scores, apart)
 
     def settle(self) -> None:
         """What the end of a batch pass does (:meth:`rescue_singletons`, then :meth:`consolidate`), for
@@ -657,9 +697,11 @@ class EventClusterer:
         member against every other as a one-article event, both directions averaged; copies and
         translations 0.99), when the two groups share a language (two groups of different languages
         only meet through the encoder, with no lexical or name evidence: such an event is left whole)
-        and agree less than ``consolidate_threshold`` as two events (what :meth:`consolidate` merges on). The group holding the
-        event's first member keeps its id; splits are recorded in ``splits_``. :meth:`cluster_many`
-        calls it; :meth:`learn_one` never does."""
+        and agree less than ``consolidate_threshold`` as two events (what :meth:`consolidate` merges on). Two
+        groups that happened in different years (:func:`year_conflict`) are cut below ``split_year_ratio``
+        unless they agree ``split_year_margin`` more than that. The group holding the event's first member
+        keeps its id; splits are recorded in ``splits_``, and :meth:`consolidate` never rejoins a recorded
+        pair. :meth:`cluster_many` calls it; :meth:`learn_one` never does."""
         if not self._fitted or self.split_ratio <= 0:
             return
         for event_id in list(self._live):
@@ -669,9 +711,12 @@ class EventClusterer:
             members = [digests[m] for m in ev.members]
             scores = self._member_scores(members)
             found = best_split(scores, self.split_min_size)
-            if found is None or found[0] >= self.split_ratio:
+            if found is None:
                 continue
             ratio, keep, cut = found
+            conflict = year_conflict([members[i] for i in keep], [members[i] for i in cut])
+            if ratio >= (max(self.split_ratio, self.split_year_ratio) if conflict else self.split_ratio):
+                continue
             if not {members[i].profile.language for i in keep} & {members[i].profile.language for i in cut}:
                 continue  # the groups are two languages: the encoder alone compared them, no lexical or name evidence
             parts = []
@@ -680,7 +725,7 @@ class EventClusterer:
                 for i in part:
                     state.add(members[i], representatives=self.representatives)
                 parts.append(state)
-            if self._mutual_agreement(*parts) >= self.consolidate_threshold:
+            if self._mutual_agreement(*parts) >= self.consolidate_threshold + (self.split_year_margin if conflict else 0.0):
                 continue  # the consolidation would join the two parts again
             if 0 not in keep:
                 keep, cut = cut, keep
@@ -721,8 +766,10 @@ class EventClusterer:
         for day in (ev.first_day, ev.last_day):
             self._index.upsert(ev.slot, ev.centroid, day=day.toordinal() if day else None)
 
-    def _pair_scores(self, event_id: str, scores: dict[tuple[str, str], float]) -> None:
-        """Add the symmetric agreement of ``event_id`` with each nearby live event to ``scores``."""
+    def _pair_scores(self, event_id: str, scores: dict[tuple[str, str], float], apart: set[tuple[str, str]] | None = None) -> None:
+        """Add the symmetric agreement of ``event_id`` with each nearby live event to ``scores``, except
+        for the pairs in ``apart`` (default: the recorded splits, :meth:`_split_pairs`)."""
+        apart = self._split_pairs() if apart is None else apart
         ev = self.events_[event_id]
         if ev.retired or not ev.representatives:
             return
@@ -732,13 +779,17 @@ class EventClusterer:
             if other == event_id:
                 continue
             key = (event_id, other) if ev.slot < self.events_[other].slot else (other, event_id)
-            if key in scores:
+            if key in scores or key in apart:
                 continue
             near = self._within_window(ev, self.events_[other])
             if not near and not self._far_pair(ev, self.events_[other]):
                 continue
             agreement = self._mutual_agreement(ev, self.events_[other])
             scores[key] = agreement if near else agreement - self.consolidate_far_penalty
+
+    def _split_pairs(self) -> set[tuple[str, str]]:
+        """The recorded splits as (older, newer) event id pairs: :meth:`consolidate` never rejoins them."""
+        return {(a, b) for a, b, _ in self.splits_} if self.splits_ else set()
 
     def _mutual_agreement(self, a: EventState, b: EventState) -> float:
         """What :meth:`consolidate` merges on: the mean of both directions' agreement; an event of
