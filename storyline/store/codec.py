@@ -1,7 +1,8 @@
 """A compact, versioned, pickle-free encoding of profiles for the store.
 
 Layout: ``b"SLP"`` + version byte + zlib( 4-byte header length + JSON header +
-float16 vectors (title, lead, then one row per sentence) ). No pickle, so an
+float16 vectors (title, lead, then one row per sentence), then, in a deep profile, the
+second encoder's title vector (``e5`` in the header holds its length) ). No pickle, so an
 imported store file cannot run code. float16 keeps cosines to about 1e-3; the
 pipeline clusters the *decoded* profile, so a replay after a restart makes
 exactly the decisions the first run made.
@@ -13,6 +14,11 @@ exactly the decisions the first run made.
 ('a1', 'Quake hits Kabul', 2020, (2, 512), True)
 >>> round(float(q.lead_vector @ p.lead_vector), 3)
 1.0
+>>> q.e5_title_vector is None
+True
+>>> d = decode_profile(encode_profile(p.replace(e5_title_vector=np.full(384, 0.05, np.float32))))
+>>> d.e5_title_vector.shape, round(float(d.e5_title_vector[0]), 3), d.sentence_vectors.shape
+((384,), 0.05, (2, 512))
 >>> decode_profile(b"nonsense")
 Traceback (most recent call last):
 ...
@@ -57,9 +63,14 @@ def encode_profile(p: Profile) -> bytes:
         "nch": p.n_chars,
         "sh": list(p.shingles),
     }
+    e5 = p.e5_title_vector
+    if e5 is not None:
+        header["e5"] = int(e5.shape[0])
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     vectors = np.vstack([p.title_vector.reshape(1, dim), p.lead_vector.reshape(1, dim), sv]).astype("<f2")
     body = struct.pack("<I", len(head)) + head + vectors.tobytes()
+    if e5 is not None:
+        body += np.asarray(e5, dtype="<f2").tobytes()
     return MAGIC + bytes([VERSION]) + zlib.compress(body, 1)
 
 
@@ -91,10 +102,16 @@ def decode_profile(data: bytes, *, vectors: bool = True) -> Profile:
         (n,) = struct.unpack("<I", body[:4])
         h: dict[str, Any] = json.loads(body[4 : 4 + n].decode("utf-8"))
         dim = int(h["dim"])
+        n_e5 = int(h.get("e5", 0))
+        e5: np.ndarray | None = None
         if vectors:
-            matrix = np.frombuffer(body[4 + n :], dtype="<f2").astype(np.float32).reshape(-1, dim)
+            flat = np.frombuffer(body[4 + n :], dtype="<f2").astype(np.float32)
+            if n_e5:
+                flat, e5 = flat[:-n_e5], flat[-n_e5:]
+            matrix = flat.reshape(-1, dim)
         else:
             matrix = np.zeros((2 + int(h["n_sent"]), dim), np.float32)
+            e5 = np.zeros(n_e5, np.float32) if n_e5 else None
     except (zlib.error, struct.error, ValueError, KeyError) as exc:
         raise StoreError(f"[{StoreError.code}] corrupt profile: {exc}") from exc
     return Profile(
@@ -114,6 +131,7 @@ def decode_profile(data: bytes, *, vectors: bool = True) -> Profile:
         published_at=datetime.fromisoformat(h["pub"]) if h["pub"] else None,
         n_chars=h["nch"],
         shingles=tuple(h["sh"]),
+        e5_title_vector=e5,
     )
 
 
