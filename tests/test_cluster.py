@@ -637,3 +637,40 @@ def test_split_year_parameters_are_validated():
     for bad in ({"split_year_ratio": 1.5}, {"split_year_margin": -0.1}):
         with pytest.raises(Exception, match=next(iter(bad))):
             EventClusterer(**bad).learn_one(toy_profile("x", [1.0], "Quake hits Kabul"))
+
+
+def test_consolidation_joins_title_only_events_by_their_titles():
+    # bare headlines (no body): the pair model, fitted on articles with a body, scores two headlines of one
+    # event low, so each stays alone online; the consolidation compares two such events by their titles
+    from storyline.analyse.profile import Profiler
+
+    titles = ["Armed robbers dressed as women raid a Geneva watch shop", "Robbers disguised as women steal watches worth millions in Geneva",
+              "Geneva watch boutique robbed by gang in wigs", "Norway's central bank raises interest rates to fight inflation",
+              "Oslo rate rise: Norges Bank lifts key rate"]
+    profiler = Profiler()
+    bare = [profiler.profile(Article.from_text(t, "")) for t in titles]
+    assert all(not p.sentences for p in bare)
+    alone = dict(threshold=1.0, merge_threshold=1.0, rescue_threshold=1.0)
+    events = EventClusterer(**alone).cluster_many(bare)
+    assert events[0] == events[1] == events[2] != events[3] == events[4]
+    assert len(set(EventClusterer(**alone, consolidate_title_threshold=1.0).cluster_many(bare))) == 5  # off: five events
+    # an article with a body is no bare title: its event is compared by the pair model as before
+    body = profiler.profile(Article.from_text(titles[1], titles[1] + " Police said so on Monday. Nobody was hurt."))
+    assert len(set(EventClusterer(**alone, consolidate_threshold=0.99).cluster_many([bare[0], body]))) == 2
+    assert len(set(EventClusterer(**alone, consolidate_threshold=0.99).cluster_many(bare[:2]))) == 1
+
+
+def test_the_two_halves_of_a_split_are_linked_into_one_story(floods):
+    keys = list(FLOODS)
+    joined = dict(threshold=0.0, merge_threshold=1.0, candidate_floor=0.0, window_days=5000.0, rescue_threshold=1.0, consolidate_threshold=1.0)
+    model = EventClusterer(**joined, split_year_ratio=1.0)
+    events = dict(zip(keys, model.cluster_many([floods[k] for k in keys])))
+    assert model.splits_ and events["x1"] != events["y1"]
+    # a linker that would never join two events (threshold 1.0) still keeps the halves of one event together
+    stories = StoryLinker(threshold=1.0, window_days=2000.0).link_many(model)
+    assert stories[events["x1"]] == stories[events["y1"]]
+    # not beyond its window (the floods are four years apart: the default 1,100 days is too narrow too), and not without the record of the split
+    narrow = StoryLinker(threshold=1.0, window_days=100.0).link_many(model)
+    assert narrow[events["x1"]] != narrow[events["y1"]]
+    model.splits_ = []
+    assert len(set(StoryLinker(threshold=1.0, window_days=2000.0).link_many(model).values())) == 2

@@ -213,6 +213,21 @@ def _title_only(ev: EventState) -> bool:
     return all(len(r.profile.sentences) <= 1 for r in ev.representatives)
 
 
+def title_agreement(a: EventState, b: EventState) -> float:
+    """Mean cosine between the title vectors of two events' representatives.
+
+    >>> from storyline.cluster.testing import toy_profile
+    >>> a, b = EventState("a", 0), EventState("b", 1)
+    >>> a.add(Digest(toy_profile("x", [1, 0], "Jewels stolen in Paris")), representatives=6)
+    >>> b.add(Digest(toy_profile("y", [0.6, 0.8], "Paris jewel heist")), representatives=6)
+    >>> round(title_agreement(a, b), 2)
+    0.6
+    """
+    ta = np.stack([np.asarray(r.profile.title_vector, dtype=np.float32) for r in a.representatives])
+    tb = np.stack([np.asarray(r.profile.title_vector, dtype=np.float32) for r in b.representatives])
+    return float((ta @ tb.T).mean())
+
+
 def best_split(scores: np.ndarray, min_size: int) -> tuple[float, list[int], list[int]] | None:
     """The two-way split of a group whose parts score least against each other relative to within:
     ``(cross mean / smaller within mean, part a, part b)``, or None when no split leaves two parts of
@@ -418,6 +433,11 @@ class EventClusterer:
         and its reversal a year later), whose cut scores as high as one inside a single event.
     split_year_margin:
         Such groups are split unless they agree at least ``consolidate_threshold`` plus this much as two events.
+    consolidate_title_threshold:
+        Two events whose articles are all titles (at most one sentence each) consolidate when the mean
+        cosine of their representatives' title vectors reaches this (:func:`title_agreement`; also
+        beyond the window, less ``consolidate_far_penalty``): the pair model, fitted on articles with a
+        body, scores two bare titles of one event near 0. 1.0: never.
     weights:
         Article–event score weights (``None``: the built-in :data:`~storyline.cluster.features.EVENT_WEIGHTS`).
     """
@@ -449,6 +469,7 @@ class EventClusterer:
         settle_max_size: int = 2,
         split_year_ratio: float = 0.6,
         split_year_margin: float = 0.1,
+        consolidate_title_threshold: float = 0.5,
     ) -> None:
         self.threshold = threshold
         self.merge_threshold = merge_threshold
@@ -475,6 +496,7 @@ class EventClusterer:
         self.settle_max_size = settle_max_size
         self.split_year_ratio = split_year_ratio
         self.split_year_margin = split_year_margin
+        self.consolidate_title_threshold = consolidate_title_threshold
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickle, filling what older versions did not store (new parameters get their defaults)."""
@@ -511,7 +533,7 @@ class EventClusterer:
 
     def _validate(self) -> None:
         owner = type(self).__name__
-        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold", "consolidate_threshold", "consolidate_far_penalty", "split_ratio", "split_year_ratio", "split_year_margin"):
+        for name in ("threshold", "merge_threshold", "duplicate_threshold", "translation_threshold", "rescue_threshold", "consolidate_threshold", "consolidate_far_penalty", "split_ratio", "split_year_ratio", "split_year_margin", "consolidate_title_threshold"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise invalid_parameter(name, owner, "a float in the range [0, 1]", value)
@@ -794,13 +816,18 @@ class EventClusterer:
     def _mutual_agreement(self, a: EventState, b: EventState) -> float:
         """What :meth:`consolidate` merges on: the mean of both directions' agreement; an event of
         title-only articles at its own word; with ``consolidate_one_way`` and both events in one language,
-        the smaller one's word if higher."""
+        the smaller one's word if higher; two events of title-only articles by their titles
+        (:func:`title_agreement`, held to ``consolidate_title_threshold``) if higher."""
         x, y = self._state_agreement(a, b, copies=True), self._state_agreement(b, a, copies=True)
         tx, ty = _title_only(a), _title_only(b)
         agreement = x if tx and not ty else y if ty and not tx else (x + y) / 2
         if self.consolidate_one_way and _one_language(a, b):
             n, m = a.n_articles, b.n_articles
             agreement = max(agreement, x if n < m else y if m < n else max(x, y))
+        if tx and ty and self.consolidate_title_threshold < 1.0 and self.consolidate_threshold < 1.0:
+            # titles only on both sides: the pair model, fitted on articles with a body, has little to go on
+            # (0.04-0.27 between pieces of one event); their titles are what the two events share
+            agreement = max(agreement, title_agreement(a, b) - self.consolidate_title_threshold + self.consolidate_threshold)
         return agreement
 
     def _far_pair(self, a: EventState, b: EventState) -> bool:

@@ -125,15 +125,31 @@ class StoryLinker:
 
         ``names`` (:func:`_event_names` of the event) and ``centroid`` (``event.centroid``) may be
         passed when one event is scored against many stories: they are the costly part."""
-        if event.first_day and story.first_day and story.last_day:
-            if event.first_day.toordinal() > story.last_day.toordinal() + self.window_days:
-                return 0.0
-            if event.last_day and event.last_day.toordinal() < story.first_day.toordinal() - self.window_days:
-                return 0.0
+        if not self._in_window(event, story):
+            return 0.0
         cos = float((event.centroid if centroid is None else centroid) @ story.centroid)
         names = _event_names(event) if names is None else names
         overlap = len(names & story.names.keys()) / max(1, min(len(names), len(story.names))) if names and story.names else 0.0
         return (1 - self.name_weight) * cos + self.name_weight * overlap
+
+    def _in_window(self, event: Any, story: StoryState) -> bool:
+        """Whether ``event`` lies within ``window_days`` of the story's span (True when either is undated)."""
+        if event.first_day and story.first_day and story.last_day:
+            if event.first_day.toordinal() > story.last_day.toordinal() + self.window_days:
+                return False
+            if event.last_day and event.last_day.toordinal() < story.first_day.toordinal() - self.window_days:
+                return False
+        return True
+
+    def _split_story(self, event: Any) -> str | None:
+        """The story of an event that ``event`` was split from, or that was split from it (the clusterer's
+        ``splits_``, read by :meth:`link_many`), when ``event`` lies within its window: the two halves of one
+        event are one story, whatever their score (the split cut them *because* they differ)."""
+        for other in sorted(getattr(self, "_partners", {}).get(event.event_id, ())):
+            story_id = self.assignments_.get(other)
+            if story_id is not None and self._in_window(event, self.stories_[story_id]):
+                return story_id
+        return None
 
     def _best(self, event: Any) -> tuple[str | None, float]:
         best, best_score = None, -1.0
@@ -160,6 +176,9 @@ class StoryLinker:
         if event.event_id in self.assignments_:
             return self.assignments_[event.event_id]
         best, s = self._best(event)
+        partner = self._split_story(event)
+        if partner is not None:
+            best, s = partner, max(s, self.threshold)
         if best is None or s < self.threshold:
             best = f"s{len(self.stories_):06d}-{event.event_id.split('-')[-1]}"
             self.stories_[best] = StoryState(story_id=best)
@@ -176,9 +195,18 @@ class StoryLinker:
         return best
 
     def link_many(self, clusterer: Any) -> dict[str, str]:
-        """Link every event of ``clusterer`` (oldest first): ``{event_id: story_id}``."""
-        events = sorted(clusterer.events_.values(), key=lambda e: (e.first_day or date.max, e.slot))
-        return {e.event_id: self.learn_one(e) for e in events}
+        """Link every event of ``clusterer`` (oldest first): ``{event_id: story_id}``. The two events of
+        each of the clusterer's splits (``splits_``) are linked into one story when their days allow it."""
+        partners: dict[str, set[str]] = {}
+        for a, b, _ in getattr(clusterer, "splits_", ()):
+            partners.setdefault(a, set()).add(b)
+            partners.setdefault(b, set()).add(a)
+        self._partners = partners
+        try:
+            events = sorted(clusterer.events_.values(), key=lambda e: (e.first_day or date.max, e.slot))
+            return {e.event_id: self.learn_one(e) for e in events}
+        finally:
+            self._partners = {}
 
     def timeline(self, story_id: str, clusterer: Any) -> list[dict[str, Any]]:
         """The story's events in date order: id, first/last day, headline, article count."""
