@@ -209,6 +209,7 @@ def evaluate_pairs_cv(
     inner_folds: int | None = None,
     log: Callable[[str], None] | None = None,
     stack_cache: dict[str, Any] | None = None,
+    pair_members: int | None = None,
 ) -> dict[str, Any]:
     """Grouped K-fold Pearson report of the combiner retrained on each fold.
 
@@ -221,6 +222,8 @@ def evaluate_pairs_cv(
     out-of-fold Pearson on the same folds. ``stack_cache`` (a dict, e.g. unpickled) keeps the
     network outputs of every fold, keyed by the fold's rows and the training settings: they do not
     depend on the combiner's features, so a feature change is measured again without retraining.
+    ``pair_members`` networks (default :data:`storyline.pairmodel.MEMBERS`, seeds ``config.seed + k``)
+    are averaged, as :func:`storyline.pairmodel.train_pair_ensemble` does; each one is cached on its own.
     """
     import time
 
@@ -237,9 +240,12 @@ def evaluate_pairs_cv(
     cv_groups = pair_groups(everything)
     stack, stack_names, alone = None, [], np.full((len(everything), len(DIMENSIONS)), np.nan)
     if pair_model:
-        from storyline.pairmodel import STACK_NAMES, TrainConfig, article_input, out_of_fold, train_pair_model
+        import dataclasses
+
+        from storyline.pairmodel import MEMBERS, STACK_NAMES, TrainConfig, article_input, out_of_fold, train_pair_model
 
         config = pair_model if isinstance(pair_model, TrainConfig) else TrainConfig()
+        members = [dataclasses.replace(config, seed=config.seed + k) for k in range(pair_members or MEMBERS)]
         cache: dict[str, Any] = {}
         for p in everything:
             for art in (p.a, p.b):
@@ -249,23 +255,28 @@ def evaluate_pairs_cv(
         golds = [p.gold for p in everything]
         stack_names = list(STACK_NAMES)
 
-        def stack(train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        def stack_one(member: TrainConfig, train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             import hashlib
 
-            key = hashlib.sha1(train_idx.tobytes() + test_idx.tobytes() + repr((config, inner_folds or n_folds, seed)).encode()).hexdigest()
+            key = hashlib.sha1(train_idx.tobytes() + test_idx.tobytes() + repr((member, inner_folds or n_folds, seed)).encode()).hexdigest()
             if stack_cache is not None and key in stack_cache:
-                inner, outer = stack_cache[key]
-                alone[test_idx] = outer
-                return inner, outer
+                return stack_cache[key]  # type: ignore[no-any-return]
             sub = [inputs[i] for i in train_idx]
-            inner = out_of_fold(sub, [golds[i] for i in train_idx], [cv_groups[i] for i in train_idx], n_folds=inner_folds or n_folds, seed=seed + 1, config=config)
-            model = train_pair_model([(*sub[k], golds[i]) for k, i in enumerate(train_idx)], config)
+            inner = out_of_fold(
+                sub, [golds[i] for i in train_idx], [cv_groups[i] for i in train_idx], n_folds=inner_folds or n_folds, seed=seed + 1, config=member, members=1
+            )
+            model = train_pair_model([(*sub[k], golds[i]) for k, i in enumerate(train_idx)], member)
             outer = model.predict_inputs([inputs[i] for i in test_idx])
-            alone[test_idx] = outer
             if log:
-                log(f"fold done: pair model {model.meta['train_seconds']} s")
+                log(f"fold done: pair model (seed {member.seed}) {model.meta['train_seconds']} s")
             if stack_cache is not None:
                 stack_cache[key] = (inner, outer)
+            return inner, outer
+
+        def stack(train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            parts = [stack_one(member, train_idx, test_idx) for member in members]
+            inner, outer = np.mean([i for i, _ in parts], axis=0), np.mean([o for _, o in parts], axis=0)
+            alone[test_idx] = outer
             return inner, outer
 
     from storyline.scorer import not_article

@@ -106,10 +106,21 @@ def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
 
 @dataclass
 class PairModel:
-    """Weights of the pair network (numpy arrays by name) and what it was trained on."""
+    """Weights of the pair network (numpy arrays by name) and what it was trained on.
+
+    ``others`` holds the weights of further networks trained the same way with other seeds
+    (:func:`train_pair_ensemble`): the model's outputs and attention are the mean over all
+    :attr:`members`, which takes out most of one training run's noise.
+    """
 
     weights: dict[str, np.ndarray] = field(repr=False)
     meta: dict[str, Any] = field(default_factory=dict)
+    others: tuple[dict[str, np.ndarray], ...] = field(default=(), repr=False)
+
+    @property
+    def members(self) -> tuple[dict[str, np.ndarray], ...]:
+        """The weights of every network averaged, the first one included."""
+        return (self.weights, *self.others)
 
     @property
     def hidden(self) -> int:
@@ -132,30 +143,41 @@ class PairModel:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                weights = {k: data[k] for k in data.files if k != "meta"}
+                arrays = {k: data[k] for k in data.files if k != "meta"}
         except FileNotFoundError:
             raise ModelError(f"[{ModelError.code}] {path}: pair model file not found") from None
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"[{ModelError.code}] {path}: not a storyline pair model ({exc})") from None
         if meta.get("format") != FORMAT:
             raise ModelError(f"[{ModelError.code}] {path}: format {meta.get('format')!r}, expected {FORMAT!r}")
-        missing = set(_shapes(int(weights["proj_w"].shape[1]))) - set(weights)
-        if missing:
-            raise ModelError(f"[{ModelError.code}] {path}: missing weights {sorted(missing)}")
-        return cls(weights, meta)
+        members: dict[int, dict[str, np.ndarray]] = {}
+        for key, value in arrays.items():  # member k > 0 is stored as "m<k>.<name>"
+            head, _, name = key.partition(".")
+            k = int(head[1:]) if name and head[:1] == "m" and head[1:].isdigit() else 0
+            members.setdefault(k, {})[name if k else key] = value
+        if sorted(members) != list(range(len(members))) or "proj_w" not in members.get(0, {}):
+            raise ModelError(f"[{ModelError.code}] {path}: weights of networks {sorted(members)} (expected 0..n) or no proj_w")
+        for k, weights in members.items():
+            missing = set(_shapes(int(weights["proj_w"].shape[1]))) - set(weights) if "proj_w" in weights else {"proj_w"}
+            if missing:
+                raise ModelError(f"[{ModelError.code}] {path}: missing weights {sorted(missing)}" + (f" of network {k}" if k else ""))
+        return cls(members[0], meta, tuple(members[k] for k in range(1, len(members))))
 
     def save(self, path: str | Path) -> None:
         import io
         import json
 
         buf = io.BytesIO()
-        np.savez_compressed(buf, meta=np.array(json.dumps({**self.meta, "format": FORMAT})), **self.weights)
+        arrays = dict(self.weights)
+        for k, weights in enumerate(self.others, start=1):
+            arrays.update({f"m{k}.{name}": v for name, v in weights.items()})
+        np.savez_compressed(buf, meta=np.array(json.dumps({**self.meta, "format": FORMAT})), **arrays)
         Path(path).write_bytes(buf.getvalue())
 
     # ------------------------------------------------------------------ inference (numpy)
 
-    def _direction(self, ea: np.ndarray, eb: np.ndarray, logits: np.ndarray, ca: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        w = self.weights
+    @staticmethod
+    def _direction(w: dict[str, np.ndarray], ea: np.ndarray, eb: np.ndarray, logits: np.ndarray, ca: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         att = _softmax(logits, axis=1)
         aligned = att @ eb
         feats = np.concatenate([ea, aligned, ea * aligned, np.abs(ea - aligned), ca[:, None]], axis=1)
@@ -164,19 +186,22 @@ class PairModel:
         return gate @ h, h.max(axis=0), gate, att
 
     def _forward(self, a: ArticleInput, b: ArticleInput) -> tuple[np.ndarray, np.ndarray]:
-        w = self.weights
-        ea = a.vectors @ w["proj_w"] + w["proj_b"] + w["pos"][_slots(a)]
-        eb = b.vectors @ w["proj_w"] + w["proj_b"] + w["pos"][_slots(b)]
+        """Outputs and attention mass (rows: ``a``), each the mean over the members."""
         c = a.vectors @ b.vectors.T
-        qa, qb = ea @ w["bil_w"], eb @ w["bil_w"]
-        logits = qa @ qb.T / math.sqrt(self.hidden) + w["gamma"][0] * c
-        pa, ma, ga, att_ab = self._direction(ea, eb, logits, c.max(axis=1))
-        pb, mb, gb, att_ba = self._direction(eb, ea, logits.T, c.max(axis=0))
+        slots_a, slots_b = _slots(a), _slots(b)
         stats = _stats(c, a.index >= 0, b.index >= 0)
-        z = np.concatenate([pa + pb, pa * pb, np.abs(pa - pb), ma + mb, stats])
-        out = _relu(z @ w["mlp_w"] + w["mlp_b"]) @ w["out_w"] + w["out_b"]
-        weight = 0.5 * (ga[:, None] * att_ab + (gb[:, None] * att_ba).T)
-        return out, weight
+        outs, weights = [], []
+        for w in self.members:
+            ea = a.vectors @ w["proj_w"] + w["proj_b"] + w["pos"][slots_a]
+            eb = b.vectors @ w["proj_w"] + w["proj_b"] + w["pos"][slots_b]
+            qa, qb = ea @ w["bil_w"], eb @ w["bil_w"]
+            logits = qa @ qb.T / math.sqrt(w["proj_w"].shape[1]) + w["gamma"][0] * c
+            pa, ma, ga, att_ab = self._direction(w, ea, eb, logits, c.max(axis=1))
+            pb, mb, gb, att_ba = self._direction(w, eb, ea, logits.T, c.max(axis=0))
+            z = np.concatenate([pa + pb, pa * pb, np.abs(pa - pb), ma + mb, stats])
+            outs.append(_relu(z @ w["mlp_w"] + w["mlp_b"]) @ w["out_w"] + w["out_b"])
+            weights.append(0.5 * (ga[:, None] * att_ab + (gb[:, None] * att_ba).T))
+        return np.mean(outs, axis=0), np.mean(weights, axis=0)
 
     def predict_inputs(self, pairs: Sequence[tuple[ArticleInput, ArticleInput]]) -> np.ndarray:
         """Seven scores (SemEval scale, in :data:`DIMENSIONS` order) per pair, clipped to [1, 4]."""
@@ -193,8 +218,15 @@ class PairModel:
         Each item: ``{"a", "b", "a_index", "b_index", "weight", "score"}`` where ``weight`` is the
         share of the model's attention (gate × alignment, both directions) and ``score`` the USE cosine.
         """
+        return self.predict_explain(a, b, k)[1]
+
+    def predict_explain(self, a: Profile, b: Profile, k: int = 3) -> tuple[dict[str, float], list[dict[str, Any]]]:
+        """:meth:`predict` and :meth:`explain` from one pass of the network(s)."""
         ia, ib = article_input(a), article_input(b)
-        _, weight = self._forward(ia, ib)
+        raw, weight = self._forward(ia, ib)
+        scores = {d: float(v) for d, v in zip(DIMENSIONS, np.clip(raw, 1.0, 4.0))}
+        if not (a.sentences and b.sentences):
+            return scores, []
         c = ia.vectors @ ib.vectors.T
         total = float(weight.sum()) or 1.0
         out: list[dict[str, Any]] = []
@@ -219,7 +251,7 @@ class PairModel:
             )
             if len(out) == k:
                 break
-        return out
+        return scores, out
 
 
 def _shapes(hidden: int) -> dict[str, tuple[int, ...]]:
@@ -387,6 +419,26 @@ def train_pair_model(
     return model
 
 
+MEMBERS = 1
+"""Networks averaged in a trained model (:func:`train_pair_ensemble`), seeds ``config.seed``, ``+1``, …"""
+
+
+def train_pair_ensemble(
+    pairs: Sequence[tuple[ArticleInput, ArticleInput, dict[str, float]]],
+    config: TrainConfig = TrainConfig(),
+    members: int = MEMBERS,
+    *,
+    log: Callable[[str], None] | None = None,
+) -> PairModel:
+    """``members`` networks trained like :func:`train_pair_model` with the seeds ``config.seed + k``,
+    kept in one :class:`PairModel` whose outputs are their mean (seed averaging)."""
+    import dataclasses
+
+    nets = [train_pair_model(pairs, dataclasses.replace(config, seed=config.seed + k), log=log) for k in range(members)]
+    meta = {**nets[0].meta, "members": members, "train_seconds": round(sum(n.meta["train_seconds"] for n in nets), 1)}
+    return PairModel(nets[0].weights, meta, tuple(n.weights for n in nets[1:]))
+
+
 def _augment(mask, sent, rng: np.random.Generator, config: TrainConfig):  # type: ignore[no-untyped-def]
     """Sentence dropout and head crops on a batch of slot masks (title and lead are always kept)."""
     import torch
@@ -410,17 +462,19 @@ def out_of_fold(
     n_folds: int = 5,
     seed: int = 0,
     config: TrainConfig = TrainConfig(),
+    members: int = MEMBERS,
     log: Callable[[str], None] | None = None,
 ) -> np.ndarray:
-    """Out-of-fold predictions ([N, 7]) of pair models trained on the other folds (grouped by article),
-    so that a combiner stacked on them never sees a score made with its own row's label."""
+    """Out-of-fold predictions ([N, 7]) of pair models (``members`` networks each, see
+    :func:`train_pair_ensemble`) trained on the other folds (grouped by article), so that a combiner
+    stacked on them never sees a score made with its own row's label."""
     from storyline.evaluate import grouped_folds
 
     out = np.full((len(inputs), len(DIMENSIONS)), np.nan)
     for k, test_idx in enumerate(grouped_folds(groups, n_folds, seed)):
         train_mask = np.ones(len(inputs), dtype=bool)
         train_mask[test_idx] = False
-        model = train_pair_model([(*inputs[i], gold[i]) for i in np.flatnonzero(train_mask)], config)
+        model = train_pair_ensemble([(*inputs[i], gold[i]) for i in np.flatnonzero(train_mask)], config, members)
         out[test_idx] = model.predict_inputs([inputs[i] for i in test_idx])
         if log:
             log(f"pair model fold {k + 1}/{n_folds}: {model.meta['train_seconds']} s")

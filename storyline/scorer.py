@@ -147,6 +147,7 @@ class PairScorer:
         matches = entity_matches(a, b)
         numbers = compare_numbers(a, b)
         feats: dict[str, float] = {}
+        sentence_pairs: list[dict[str, Any]] = []
         for group in self.groups:
             if group == "entities":
                 feats.update(entity_features(a, b, matches))
@@ -155,7 +156,8 @@ class PairScorer:
             elif group == PAIR_MODEL_GROUP:
                 from storyline.pairmodel import STACK_NAMES
 
-                feats.update(zip(STACK_NAMES, self.pair_model.predict(a, b).values()))
+                network, sentence_pairs = self.pair_model.predict_explain(a, b)
+                feats.update(zip(STACK_NAMES, network.values()))
             else:
                 feats.update(FEATURE_GROUPS[group](a, b))
         x = np.array([[feats[name] for name in self.feature_names]], dtype=np.float64)
@@ -163,10 +165,10 @@ class PairScorer:
         if "embedding" not in self.groups:
             feats.update(embedding_features(a, b))
         evidence = build_evidence(a, b, matches=matches, numbers=numbers)
-        if self.pair_model is not None and a.sentences and b.sentences:
+        if sentence_pairs:
             import dataclasses
 
-            evidence = dataclasses.replace(evidence, sentence_pairs=tuple(self.pair_model.explain(a, b)))
+            evidence = dataclasses.replace(evidence, sentence_pairs=tuple(sentence_pairs))
         prior = self.meta.get("prior")
         notices = (not_article(a), not_article(b)) if prior else (False, False)
         if any(notices):
@@ -281,6 +283,7 @@ def train(
     meta: dict[str, Any] | None = None,
     pair_model: Any = None,
     cv_groups: Sequence[int] | None = None,
+    pair_members: int | None = None,
     log: Callable[[str], None] | None = None,
 ) -> PairScorer:
     """Fit one regressor per dimension on ``(profile_a, profile_b, gold)`` triples.
@@ -290,7 +293,8 @@ def train(
     the pair network is trained too: its outputs are features of the combiner,
     out of fold on the training pairs (5 folds grouped by ``cv_groups``, by
     default one group per pair) and from a network trained on everything at run
-    time. Needs torch (the ``train`` extra).
+    time; ``pair_members`` networks (default :data:`storyline.pairmodel.MEMBERS`) averaged in each.
+    Needs torch (the ``train`` extra).
     """
     started = time.perf_counter()
     groups = tuple(g for g in groups if g != PAIR_MODEL_GROUP)
@@ -300,14 +304,15 @@ def train(
     gold = {dim: np.array([g.get(dim, math.nan) for _, _, g in pairs], dtype=np.float64) for dim in DIMENSIONS}
     net = None
     if pair_model:
-        from storyline.pairmodel import STACK_NAMES, TrainConfig, article_input, out_of_fold, train_pair_model
+        from storyline.pairmodel import MEMBERS, STACK_NAMES, TrainConfig, article_input, out_of_fold, train_pair_ensemble
 
         config = pair_model if isinstance(pair_model, TrainConfig) else TrainConfig()
         cache: dict[int, Any] = {}
         inputs = [(cache.setdefault(id(a), article_input(a)), cache.setdefault(id(b), article_input(b))) for a, b, _ in pairs]
         golds = [g for _, _, g in pairs]
-        oof = out_of_fold(inputs, golds, list(cv_groups) if cv_groups is not None else list(range(len(pairs))), config=config, log=log)
-        net = train_pair_model([(*inp, g) for inp, g in zip(inputs, golds)], config)
+        members = pair_members or MEMBERS
+        oof = out_of_fold(inputs, golds, list(cv_groups) if cv_groups is not None else list(range(len(pairs))), config=config, members=members, log=log)
+        net = train_pair_ensemble([(*inp, g) for inp, g in zip(inputs, golds)], config, members)
         if log:
             log(f"pair model on all pairs: {net.meta['train_seconds']} s")
         x = np.hstack([x, oof])

@@ -18,6 +18,7 @@ from storyline.pairmodel import (
     _torch_module,
     article_input,
     out_of_fold,
+    train_pair_ensemble,
     train_pair_model,
 )
 from storyline.types import DIMENSIONS, Profile
@@ -124,6 +125,32 @@ def test_save_load_round_trip_and_bad_files(trained: PairModel, tmp_path: Path) 
         PairModel.load(tmp_path / "bad.npz")
     with pytest.raises(ModelError, match="not found"):
         PairModel.load(tmp_path / "missing.npz")
+
+
+def test_ensemble_averages_its_members_and_round_trips(tmp_path: Path) -> None:
+    data = _synthetic(48, seed=6)
+    triples = [(article_input(a), article_input(b), g) for a, b, g in data]
+    ensemble = train_pair_ensemble(triples, TINY, members=3)
+    assert len(ensemble.members) == 3 and ensemble.meta["members"] == 3
+    singles = [PairModel(w) for w in ensemble.members]
+    held_out = [(article_input(a), article_input(b)) for a, b, _ in _synthetic(6, seed=8)]
+    outs = [m.predict_inputs(held_out) for m in singles]
+    assert not np.allclose(outs[0], outs[1], atol=1e-3)  # other seeds: other networks
+    raw = np.mean([[m._forward(a, b)[0] for a, b in held_out] for m in singles], axis=0)
+    assert np.allclose(ensemble.predict_inputs(held_out), np.clip(raw, 1, 4), atol=1e-5)
+    # the first member is the single network of the same seed
+    assert np.allclose(singles[0].predict_inputs(held_out), train_pair_model(triples, TINY).predict_inputs(held_out), atol=1e-5)
+    path = tmp_path / "e.npz"
+    ensemble.save(path)
+    again = PairModel.load(path)
+    assert len(again.members) == 3
+    assert np.array_equal(again.predict_inputs(held_out), ensemble.predict_inputs(held_out))
+    assert again.explain(data[0][0], data[0][1]) == ensemble.explain(data[0][0], data[0][1])
+    with np.load(path) as z:  # a member missing in the middle is an error, not a silent smaller model
+        arrays = {k: z[k] for k in z.files if not k.startswith("m1.")}
+    np.savez(tmp_path / "gap.npz", **arrays)
+    with pytest.raises(ModelError, match="networks"):
+        PairModel.load(tmp_path / "gap.npz")
 
 
 def test_out_of_fold_never_scores_a_row_with_a_model_that_saw_it() -> None:
