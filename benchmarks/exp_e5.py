@@ -5,7 +5,7 @@
 
 ``embed`` writes e5 vectors of every profiled dev article to ``.cache/e5/<kind>.pkl`` ({article_id: rows}),
 kinds ``title`` (title, or first sentence), ``lead`` (title and text, first 512 characters) and ``sents``
-(the first 8 sentences, 400 characters each), all with the "query: " prefix (e5's prefix for symmetric
+(the first 5 sentences, 300 characters each), all with the "query: " prefix (e5's prefix for symmetric
 similarity); an article already in the cache is never embedded again. ``eval`` adds e5 feature columns to
 bench_pairs' features and reports the same grouped 5-fold CV (same folds, same stacked pair network read from
 the stack cache) with and without them. Exits 2 when ../shared is not there.
@@ -24,15 +24,16 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2022-ta
 CACHE = Path(__file__).resolve().parents[1] / ".cache" / "e5"
 KINDS = ("title", "lead", "sents")
 LEAD_CHARS = 512
-N_SENTENCES = 8
-SENTENCE_CHARS = 400
+N_SENTENCES = 5
+SENTENCE_CHARS = 300
+TITLE_CHARS = 400
 
 
 def texts_of(profile, kind: str) -> list[str]:
     """The texts of one profile that ``kind`` embeds (one row each)."""
     first = profile.sentences[0] if profile.sentences else ""
     if kind == "title":
-        return [(profile.title or first)[:SENTENCE_CHARS] or " "]
+        return [(profile.title or first)[:TITLE_CHARS] or " "]
     if kind == "lead":
         return [((profile.title + "\n" if profile.title else "") + " ".join(profile.sentences))[:LEAD_CHARS] or " "]
     return [s[:SENTENCE_CHARS] for s in profile.sentences[:N_SENTENCES]] or [(profile.title or " ")[:SENTENCE_CHARS]]
@@ -99,30 +100,13 @@ def unit(v):
     return v / np.where(n == 0, 1.0, n)
 
 
-def language_centroids(vectors: dict, profiles: dict) -> dict:
-    """Mean e5 vector per main language over every article (no labels used)."""
-    import numpy as np
-
-    by_lang: dict[str, list] = {}
-    for aid, rows in vectors.items():
-        if aid in profiles:
-            by_lang.setdefault(profiles[aid].language, []).append(unit(rows.mean(axis=0)))
-    return {lang: np.mean(v, axis=0) for lang, v in by_lang.items()}
-
-
 def e5_pair_features(a: dict, b: dict, kinds: tuple[str, ...]) -> dict[str, float]:
-    """e5 features of one pair from each side's {"title", "lead", "sents", "*_c" (centred)} rows."""
-    import numpy as np
+    """e5 features of one pair: :func:`storyline.analyse.e5.e5_features` (title and lead) and sentence alignment."""
+    from storyline.analyse.e5 import e5_features
 
     out: dict[str, float] = {}
-    if "title" in kinds:
-        out["e5_title"] = float(a["title"] @ b["title"])
-        out["e5_title_c"] = float(a["title_c"] @ b["title_c"])
-    if "lead" in kinds:
-        out["e5_lead"] = float(a["lead"] @ b["lead"])
-        out["e5_lead_c"] = float(a["lead_c"] @ b["lead_c"])
-    if "title" in kinds and "lead" in kinds:
-        out["e5_cross"] = float((a["title"] @ b["lead"] + a["lead"] @ b["title"]) / 2)
+    if "title" in kinds and "lead" in kinds:  # storyline.analyse.e5's features, the ones proposed for the scorer
+        out.update(e5_features(a["vectors"], b["vectors"], a["centroids"]))
     if "sents" in kinds:
         s = a["sents"] @ b["sents"].T
         rec, prec = s.max(axis=1).mean(), s.max(axis=0).mean()
@@ -136,25 +120,38 @@ def e5_pair_features(a: dict, b: dict, kinds: tuple[str, ...]) -> dict[str, floa
 
 
 def side_vectors(profiles: dict, kinds: tuple[str, ...]) -> dict:
-    """Per article: the cached rows of each kind, unit vectors, and language-centred copies."""
+    """Per article: ``E5Vectors`` (title, lead), the sentence rows (unit and language-centred), the centroids."""
+    import numpy as np
+
+    from storyline.analyse.e5 import E5Vectors, language_centroids
+
     caches = {k: load_cache(k) for k in kinds}
-    centroids = {k: language_centroids(caches[k], profiles) for k in kinds}
+    vectors = {
+        aid: E5Vectors(prof.language, unit(caches["title"][aid][0]), unit(caches["lead"][aid][0]))
+        for aid, prof in profiles.items() if "title" in kinds and "lead" in kinds and aid in caches["title"] and aid in caches["lead"]
+    }
+    centroids = language_centroids(vectors.values())
+    sentence_means = {}
+    if "sents" in kinds:
+        by_lang: dict[str, list] = {}
+        for aid, rows in caches["sents"].items():
+            if aid in profiles:
+                by_lang.setdefault(profiles[aid].language, []).append(unit(rows.mean(axis=0)))
+        sentence_means = {lang: np.mean(v, axis=0) for lang, v in by_lang.items() if len(v) >= 20}
     sides: dict[str, dict] = {}
     for aid, prof in profiles.items():
         if not all(aid in caches[k] for k in kinds):
             continue
         side: dict = {}
-        for k in kinds:
-            rows = caches[k][aid]
-            mu = centroids[k].get(prof.language, 0.0)
-            if k == "sents":
-                side["sents"] = unit(rows)
-                side["sents_mean"] = unit(rows.mean(axis=0))
-                side["sents_c"] = unit(rows.mean(axis=0) - mu)
-                side["sents_rows_c"] = unit(rows - mu)
-            else:
-                side[k] = unit(rows[0])
-                side[k + "_c"] = unit(rows[0] - mu)
+        if "title" in kinds and "lead" in kinds:
+            side["vectors"], side["centroids"] = vectors[aid], centroids
+        if "sents" in kinds:
+            rows = caches["sents"][aid]
+            mu = sentence_means.get(prof.language, 0.0)
+            side["sents"] = unit(rows)
+            side["sents_mean"] = unit(rows.mean(axis=0))
+            side["sents_c"] = unit(rows.mean(axis=0) - mu)
+            side["sents_rows_c"] = unit(rows - mu)
         sides[aid] = side
     return sides
 

@@ -93,19 +93,48 @@ def lead_text(title: str, sentences: Sequence[str]) -> str:
     return ((title + "\n" if title else "") + " ".join(sentences))[:LEAD_CHARS]
 
 
-def language_centroids(vectors: Iterable[tuple[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Mean vector per language from ``(language, vector)`` items (unlabelled articles suffice).
+@dataclass(frozen=True, slots=True)
+class E5Centroids:
+    """Mean title and lead vector per language (``{"en": row, ...}``), to centre the cosines.
 
-    >>> c = language_centroids([("en", np.array([1.0, 0.0])), ("en", np.array([0.0, 1.0])), ("de", np.array([1.0, 0.0]))])
-    >>> c["en"].tolist(), c["de"].tolist()
-    ([0.5, 0.5], [1.0, 0.0])
+    Kept with a trained scorer: :meth:`to_dict` / :meth:`from_dict` give plain lists for its JSON meta.
     """
-    sums: dict[str, np.ndarray] = {}
+
+    title: Mapping[str, np.ndarray]
+    lead: Mapping[str, np.ndarray]
+
+    def to_dict(self) -> dict[str, dict[str, list[float]]]:
+        return {kind: {lang: [float(x) for x in v] for lang, v in getattr(self, kind).items()} for kind in ("title", "lead")}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Mapping[str, Sequence[float]]]) -> E5Centroids:
+        return cls(*({lang: np.asarray(v, dtype=np.float64) for lang, v in data.get(kind, {}).items()} for kind in ("title", "lead")))
+
+
+def language_centroids(articles: Iterable[E5Vectors], *, min_articles: int = 20) -> E5Centroids:
+    """Mean title and lead vector per language over unlabelled articles.
+
+    A language with fewer than ``min_articles`` articles gets no centroid (it is compared uncentred):
+    one article minus its own mean is noise.
+
+    >>> x, y = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    >>> c = language_centroids([E5Vectors("en", x, y), E5Vectors("en", y, y), E5Vectors("de", x, x)], min_articles=2)
+    >>> c.title["en"].tolist(), c.lead["en"].tolist(), sorted(c.title)
+    ([0.5, 0.5], [0.0, 1.0], ['en'])
+    >>> E5Centroids.from_dict(c.to_dict()).title["en"].tolist()
+    [0.5, 0.5]
+    """
+    sums: dict[str, list[np.ndarray]] = {}
     counts: dict[str, int] = {}
-    for language, v in vectors:
-        sums[language] = sums.get(language, 0.0) + np.asarray(v, dtype=np.float64)
-        counts[language] = counts.get(language, 0) + 1
-    return {lang: sums[lang] / counts[lang] for lang in sums}
+    for v in articles:
+        if v.language in sums:
+            sums[v.language][0] = sums[v.language][0] + v.title
+            sums[v.language][1] = sums[v.language][1] + v.lead
+        else:
+            sums[v.language] = [np.asarray(v.title, dtype=np.float64), np.asarray(v.lead, dtype=np.float64)]
+        counts[v.language] = counts.get(v.language, 0) + 1
+    keep = [lang for lang in sums if counts[lang] >= min_articles]
+    return E5Centroids({lang: sums[lang][0] / counts[lang] for lang in keep}, {lang: sums[lang][1] / counts[lang] for lang in keep})
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -117,23 +146,25 @@ def _centred(v: np.ndarray, language: str, centroids: Mapping[str, np.ndarray]) 
     return _unit(np.asarray(v, dtype=np.float64) - centroids.get(language, 0.0))
 
 
-def e5_features(a: E5Vectors, b: E5Vectors, centroids: Mapping[str, np.ndarray] | None = None) -> dict[str, float]:
+def e5_features(a: E5Vectors, b: E5Vectors, centroids: E5Centroids | None = None) -> dict[str, float]:
     """Cosines of two articles' e5 vectors: raw, across title and lead, and language-centred.
 
     A language without a centroid is compared uncentred.
 
     >>> x, y = np.array([0.6, 0.8, 0.0]), np.array([0.8, 0.6, 0.0])
-    >>> f = e5_features(E5Vectors("en", x, x), E5Vectors("de", y, y), {"en": np.array([0.0, 0.8, 0.0])})
-    >>> round(f["e5_title_score"], 2), round(f["e5_cross_score"], 2), round(f["e5_title_centred"], 2)
-    (0.96, 0.96, 0.8)
+    >>> c = E5Centroids({"en": np.array([0.0, 0.8, 0.0])}, {})
+    >>> f = e5_features(E5Vectors("en", x, x), E5Vectors("de", y, y), c)
+    >>> round(f["e5_title_score"], 2), round(f["e5_cross_score"], 2), round(f["e5_title_centred"], 2), round(f["e5_lead_centred"], 2)
+    (0.96, 0.96, 0.8, 0.96)
     """
-    centroids = centroids or {}
+    centroids = centroids or E5Centroids({}, {})
     out = {
         "e5_title_score": float(a.title @ b.title),
         "e5_lead_score": float(a.lead @ b.lead),
         "e5_cross_score": float((a.title @ b.lead + a.lead @ b.title) / 2),
     }
     for kind in ("title", "lead"):
+        means = getattr(centroids, kind)
         va, vb = getattr(a, kind), getattr(b, kind)
-        out[f"e5_{kind}_centred"] = float(_centred(va, a.language, centroids) @ _centred(vb, b.language, centroids))
+        out[f"e5_{kind}_centred"] = float(_centred(va, a.language, means) @ _centred(vb, b.language, means))
     return out
