@@ -68,3 +68,12 @@ def test_an_article_without_title_reads_its_first_sentence(encoder: E5Encoder) -
     untitled = encoder.embed_article("", FLOOD["en"][1], "en")
     first = encoder.encode([FLOOD["en"][1][0]])[0]
     assert np.allclose(untitled.title, first, atol=1e-5)
+
+
+def test_the_encoder_pickles_without_its_engine_and_gives_the_same_rows(encoder: E5Encoder) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(encoder))
+    assert copy.threads == encoder.threads
+    text = [FLOOD["ru"][0]]
+    assert np.allclose(copy.encode(text), encoder.encode(text), atol=1e-6)

@@ -52,6 +52,12 @@ class E5Encoder:
         self._model._lib.omp_set_num_threads(int(self.threads))
         return self._model
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {"threads": self.threads}  # the engine handle stays behind: a worker loads its own
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.threads, self._model = state["threads"], None
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 rows (``"query: "`` prefix), one per text; an empty text gives a zero row."""
         model = self._load()
