@@ -196,8 +196,8 @@ class Profile:
     ``title_vector`` (title, or first sentence when there is no title),
     ``lead_vector`` (title and the first ~1,000 characters read as one passage),
     ``sentence_vectors`` (one row per sentence, in order).
-    ``e5_title_vector`` is a second encoder's reading of the title (multilingual-e5-small,
-    384 floats), present only in a *deep* profile (``Profiler(e5=True)``: ``compare``,
+    ``e5_vectors`` is a second encoder's reading (multilingual-e5-small, two rows of 384:
+    the title, then the lead's first 512 characters), present only in a *deep* profile (``Profiler(e5=True)``: ``compare``,
     ``eval pairs``, ``train pairs``); ingest leaves it ``None``.
     """
 
@@ -217,7 +217,7 @@ class Profile:
     published_at: datetime | None = None
     n_chars: int = 0
     shingles: tuple[int, ...] = ()  # MinHash signature of character shingles, for near-duplicates
-    e5_title_vector: np.ndarray | None = None
+    e5_vectors: np.ndarray | None = None
 
     def __setstate__(self, state: list[Any]) -> None:
         """Unpickle, giving fields added since the pickle was made their defaults."""

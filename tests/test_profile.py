@@ -104,7 +104,7 @@ def test_profile_many_batches_the_ner_and_gives_the_profiles_one_by_one(profiler
     assert len(profiler.profile(arts[2]).entities) >= 2  # the comparison is over real entities
 
 
-def test_deep_profile_reads_the_title_with_the_second_encoder_and_survives_the_store() -> None:
+def test_deep_profile_reads_title_and_lead_with_the_second_encoder_and_survives_the_store() -> None:
     import pickle
 
     from storyline.store.codec import roundtrip
@@ -113,18 +113,19 @@ def test_deep_profile_reads_the_title_with_the_second_encoder_and_survives_the_s
     talks = deep.profile(Article.from_text("Talks resume in Doha", "US and Taliban envoys met again in Doha on Monday."))
     talks_zh = deep.profile(Article.from_text("多哈会谈恢复", "美国和塔利班代表周一在多哈再次会面。"))
     markets = deep.profile(Article.from_text("Dax schließt im Plus", "Die Frankfurter Börse legte am Montag deutlich zu."))
-    vectors = [p.e5_title_vector for p in (talks, talks_zh, markets)]
-    assert all(v is not None and v.shape == (384,) for v in vectors)
-    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2])
+    vectors = [p.e5_vectors for p in (talks, talks_zh, markets)]
+    assert all(v is not None and v.shape == (2, 384) for v in vectors)
+    for row in (0, 1):  # title, lead
+        assert float(vectors[0][row] @ vectors[1][row]) > float(vectors[0][row] @ vectors[2][row])
     stored = roundtrip(talks)
-    assert stored.e5_title_vector is not None and float(stored.e5_title_vector @ vectors[0]) > 0.999
+    assert stored.e5_vectors is not None and float(stored.e5_vectors[1] @ vectors[0][1]) > 0.999
     # the plain profile has none, and says so through the store as well
     plain = Profiler(entity_models=False).profile(Article.from_text("Talks resume in Doha", "US and Taliban envoys met again in Doha on Monday."))
-    assert plain.e5_title_vector is None and roundtrip(plain).e5_title_vector is None
+    assert plain.e5_vectors is None and roundtrip(plain).e5_vectors is None
     assert np.array_equal(plain.title_vector, talks.title_vector)
     # a profile pickled before a field was added unpickles with that field's default
     state = talks.__getstate__()[:-1]
     old = object.__new__(type(talks))
     old.__setstate__(state)
-    assert old.e5_title_vector is None and old.title == talks.title
-    assert pickle.loads(pickle.dumps(talks)).e5_title_vector is not None
+    assert old.e5_vectors is None and old.title == talks.title
+    assert pickle.loads(pickle.dumps(talks)).e5_vectors is not None

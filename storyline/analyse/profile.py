@@ -50,10 +50,10 @@ class Profiler:
         Use the per-language NER models (spaCy, natasha, jiagu); False uses only the
         gazetteers, titles and capitalisation — about twice as fast, fewer people found.
     e5:
-        A *deep* profile: also read the title with a second encoder, multilingual-e5-small
-        (:mod:`storyline.analyse.e5`), whose judgement the pair scorer adds to its own
-        (about 40 ms of CPU more per article, so ``compare`` and ``eval``/``train pairs`` use
-        it and ingest does not).
+        A *deep* profile: also read the title and the lead (first 512 characters) with a second
+        encoder, multilingual-e5-small (:mod:`storyline.analyse.e5`), whose judgement the pair
+        scorer adds to its own (about 0.2 s of CPU more per article, so ``compare`` and
+        ``eval``/``train pairs`` use it and ingest does not).
     """
 
     encoder: Encoder = field(default_factory=Encoder)
@@ -151,15 +151,15 @@ class Profiler:
             published_at=article.published_at,
             n_chars=len(article.text),
             shingles=minhash_signature(article.text),
-            e5_title_vector=self._e5_title(d) if self.e5 else None,
+            e5_vectors=self._e5_vectors(d) if self.e5 else None,
         )
 
-    def _e5_title(self, d: _Draft) -> np.ndarray:
-        from storyline.analyse.e5 import E5Encoder, title_text
+    def _e5_vectors(self, d: _Draft) -> np.ndarray:
+        from storyline.analyse.e5 import E5Encoder, lead_text, title_text
 
         if self._e5_encoder is None:
             self._e5_encoder = E5Encoder()
-        return self._e5_encoder.encode([title_text(d.title, d.sentences)])[0]  # type: ignore[attr-defined, no-any-return]
+        return self._e5_encoder.encode([title_text(d.title, d.sentences), lead_text(d.title, d.sentences)])  # type: ignore[attr-defined, no-any-return]
 
     def preload(self, languages: Iterable[str] = SUPPORTED_LANGUAGES, *, vocabulary: bool = False) -> None:
         """Load now what profiling loads on the first article of each language.

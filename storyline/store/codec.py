@@ -2,7 +2,7 @@
 
 Layout: ``b"SLP"`` + version byte + zlib( 4-byte header length + JSON header +
 float16 vectors (title, lead, then one row per sentence), then, in a deep profile, the
-second encoder's title vector (``e5`` in the header holds its length) ). No pickle, so an
+second encoder's vectors (``e5`` in the header holds their shape) ). No pickle, so an
 imported store file cannot run code. float16 keeps cosines to about 1e-3; the
 pipeline clusters the *decoded* profile, so a replay after a restart makes
 exactly the decisions the first run made.
@@ -14,11 +14,11 @@ exactly the decisions the first run made.
 ('a1', 'Quake hits Kabul', 2020, (2, 512), True)
 >>> round(float(q.lead_vector @ p.lead_vector), 3)
 1.0
->>> q.e5_title_vector is None
+>>> q.e5_vectors is None
 True
->>> d = decode_profile(encode_profile(p.replace(e5_title_vector=np.full(384, 0.05, np.float32))))
->>> d.e5_title_vector.shape, round(float(d.e5_title_vector[0]), 3), d.sentence_vectors.shape
-((384,), 0.05, (2, 512))
+>>> d = decode_profile(encode_profile(p.replace(e5_vectors=np.full((2, 384), 0.05, np.float32))))
+>>> d.e5_vectors.shape, round(float(d.e5_vectors[1, 0]), 3), d.sentence_vectors.shape
+((2, 384), 0.05, (2, 512))
 >>> decode_profile(b"nonsense")
 Traceback (most recent call last):
 ...
@@ -63,9 +63,9 @@ def encode_profile(p: Profile) -> bytes:
         "nch": p.n_chars,
         "sh": list(p.shingles),
     }
-    e5 = p.e5_title_vector
+    e5 = p.e5_vectors
     if e5 is not None:
-        header["e5"] = int(e5.shape[0])
+        header["e5"] = list(e5.shape)
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     vectors = np.vstack([p.title_vector.reshape(1, dim), p.lead_vector.reshape(1, dim), sv]).astype("<f2")
     body = struct.pack("<I", len(head)) + head + vectors.tobytes()
@@ -102,16 +102,17 @@ def decode_profile(data: bytes, *, vectors: bool = True) -> Profile:
         (n,) = struct.unpack("<I", body[:4])
         h: dict[str, Any] = json.loads(body[4 : 4 + n].decode("utf-8"))
         dim = int(h["dim"])
-        n_e5 = int(h.get("e5", 0))
+        e5_shape = tuple(h.get("e5") or ())
+        n_e5 = int(np.prod(e5_shape)) if e5_shape else 0
         e5: np.ndarray | None = None
         if vectors:
             flat = np.frombuffer(body[4 + n :], dtype="<f2").astype(np.float32)
             if n_e5:
-                flat, e5 = flat[:-n_e5], flat[-n_e5:]
+                flat, e5 = flat[:-n_e5], flat[-n_e5:].reshape(e5_shape)
             matrix = flat.reshape(-1, dim)
         else:
             matrix = np.zeros((2 + int(h["n_sent"]), dim), np.float32)
-            e5 = np.zeros(n_e5, np.float32) if n_e5 else None
+            e5 = np.zeros(e5_shape, np.float32) if n_e5 else None
     except (zlib.error, struct.error, ValueError, KeyError) as exc:
         raise StoreError(f"[{StoreError.code}] corrupt profile: {exc}") from exc
     return Profile(
@@ -131,7 +132,7 @@ def decode_profile(data: bytes, *, vectors: bool = True) -> Profile:
         published_at=datetime.fromisoformat(h["pub"]) if h["pub"] else None,
         n_chars=h["nch"],
         shingles=tuple(h["sh"]),
-        e5_title_vector=e5,
+        e5_vectors=e5,
     )
 
 
