@@ -8,6 +8,8 @@
     .venv/bin/python benchmarks/bench_cluster.py --lone          # how many genuinely lone articles the batch rescue leaves alone
     .venv/bin/python benchmarks/bench_cluster.py --fragments     # why each ECB+ fragment did not join its gold event
 
+A story-level file (np4e) is scored on the events; StoryLinker's stories are printed beside, for reference.
+
 Profiles are cached under .cache/cluster/ (embeddings are the slow part); the
 entity / place / date / number analysers are re-run on cached profiles when
 their modules are importable, so the cache survives analyser changes.
@@ -140,8 +142,15 @@ def run_storyline(docs: list[GoldDoc], profiles: list[Profile], level: str, para
 
     gold = [d.event if level == "event" else d.topic for d in docs]
     t = time.perf_counter()
-    pred = EventClusterer(**params).cluster_many(profiles)
-    return clustering_report(pred, gold, seconds=time.perf_counter() - t)
+    model = EventClusterer(**params)
+    pred = model.cluster_many(profiles)
+    report = clustering_report(pred, gold, seconds=time.perf_counter() - t)
+    if level == "story":  # the events are scored against the gold stories; StoryLinker's stories too, for reference
+        from storyline.cluster.stories import StoryLinker
+
+        stories = StoryLinker().link_many(model)
+        report["linked_stories"] = clustering_report([stories[e] for e in pred], gold)
+    return report
 
 
 def run_agglomerative(docs: list[GoldDoc], x: np.ndarray, level: str, threshold: float) -> dict[str, Any]:
@@ -498,6 +507,9 @@ if __name__ == "__main__":
                 row["bertopic_use"] = bertopic
         results[name] = row
         cells = "  ".join(f"{k}: F1 {v['bcubed']['f1']:.3f} (P {v['bcubed']['precision']:.3f} R {v['bcubed']['recall']:.3f}, {v['clusters']}/{v['gold_clusters']})" for k, v in row.items() if k != "level")
+        if "linked_stories" in row["storyline"]:
+            v = row["storyline"]["linked_stories"]
+            cells += f"  (StoryLinker's stories: F1 {v['bcubed']['f1']:.3f}, {v['clusters']}/{v['gold_clusters']})"
         print(f"{name:13s} {level:5s} {cells}", flush=True)
     if args.lofo:
         results["leave_one_file_out"] = leave_one_file_out(sets, not args.no_analysers, params)
