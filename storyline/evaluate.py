@@ -182,8 +182,7 @@ def evaluate_pairs_model(pairs: Sequence[Any], profiles: dict[str, Any], scorer:
     import time
 
     started = time.perf_counter()
-    x = scorer.feature_matrix((profiles[p.a.article_id], profiles[p.b.article_id]) for p in pairs)
-    predicted = scorer.predict_matrix(x)
+    predicted = scorer.predict_pairs([(profiles[p.a.article_id], profiles[p.b.article_id]) for p in pairs])
     prior = scorer.meta.get("prior")
     if prior:
         from storyline.scorer import not_article

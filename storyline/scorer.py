@@ -25,6 +25,7 @@ import numpy as np
 
 from storyline.errors import ModelError
 from storyline.similarity import (
+    DEEP_FEATURES,
     FEATURE_GROUPS,
     build_evidence,
     compare_numbers,
@@ -41,6 +42,10 @@ DEFAULT_MODEL = "pair_scorer.json"
 PAIR_MODEL_GROUP = "pairmodel"
 """Feature group of the learned pair network (:mod:`storyline.pairmodel`); its weights live next to
 the scorer file, same name with ``.npz``."""
+DEEP_GROUP = "e5"
+"""Feature group that only deep profiles feed (``Profiler(e5=True)``). A scorer trained with it also
+holds a ``fallback`` trained without it, for pairs where a side has no e5 vector (stored articles:
+ingest does not read titles twice)."""
 
 LGBM_PARAMS: dict[str, Any] = {
     "objective": "regression",
@@ -75,6 +80,7 @@ class PairScorer:
     boosters: dict[str, Any] = field(repr=False)
     meta: dict[str, Any] = field(default_factory=dict)
     pair_model: Any = field(default=None, repr=False)  # storyline.pairmodel.PairModel when "pairmodel" in groups
+    fallback: PairScorer | None = field(default=None, repr=False)  # the same without DEEP_GROUP
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -106,7 +112,12 @@ class PairScorer:
             from storyline.pairmodel import PairModel
 
             pair_model = PairModel.load(path.with_suffix(".npz"))
-        return cls(tuple(data["groups"]), tuple(data["features"]), boosters, data.get("meta", {}), pair_model)
+        fallback = None
+        if data.get("fallback"):
+            fb = data["fallback"]
+            fb_boosters = {dim: lgb.Booster(model_str=text) for dim, text in fb["models"].items()}
+            fallback = cls(tuple(fb["groups"]), tuple(fb["features"]), fb_boosters, data.get("meta", {}), pair_model)
+        return cls(tuple(data["groups"]), tuple(data["features"]), boosters, data.get("meta", {}), pair_model, fallback)
 
     def save(self, path: str | Path) -> None:
         data = {
@@ -116,6 +127,12 @@ class PairScorer:
             "meta": self.meta,
             "models": {dim: b.model_to_string() for dim, b in self.boosters.items()},
         }
+        if self.fallback is not None:
+            data["fallback"] = {
+                "groups": list(self.fallback.groups),
+                "features": list(self.fallback.feature_names),
+                "models": {dim: b.model_to_string() for dim, b in self.fallback.boosters.items()},
+            }
         Path(path).write_text(json.dumps(data), encoding="utf-8")
         if self.pair_model is not None:
             self.pair_model.save(Path(path).with_suffix(".npz"))
@@ -124,6 +141,23 @@ class PairScorer:
     def feature_groups(self) -> tuple[str, ...]:
         """The groups computed by :mod:`storyline.similarity` (all but the pair model)."""
         return tuple(g for g in self.groups if g != PAIR_MODEL_GROUP)
+
+    def for_pair(self, a: Profile, b: Profile) -> PairScorer:
+        """The model that scores this pair: this one, or its ``fallback`` when a side is not a deep profile."""
+        if self.fallback is not None and (a.e5_title_vector is None or b.e5_title_vector is None):
+            return self.fallback
+        return self
+
+    def predict_pairs(self, pairs: Sequence[tuple[Profile, Profile]]) -> dict[str, np.ndarray]:
+        """Scores of many pairs (each by :meth:`for_pair`'s model), without verdicts or evidence."""
+        out = {dim: np.full(len(pairs), np.nan) for dim in self.dimensions}
+        chosen = [self.for_pair(a, b) for a, b in pairs]
+        for model in {id(m): m for m in chosen}.values():
+            rows = [i for i, m in enumerate(chosen) if m is model]
+            predicted = model.predict_matrix(model.feature_matrix(pairs[i] for i in rows))
+            for dim, values in predicted.items():
+                out[dim][rows] = values
+        return out
 
     def feature_matrix(self, pairs: Iterable[tuple[Profile, Profile]]) -> np.ndarray:
         pairs = list(pairs)
@@ -144,6 +178,8 @@ class PairScorer:
 
     def score(self, a: Profile, b: Profile) -> PairScore:
         """Compare two profiles: scores, verdict, evidence."""
+        if self.for_pair(a, b) is not self:
+            return self.for_pair(a, b).score(a, b)
         matches = entity_matches(a, b)
         numbers = compare_numbers(a, b)
         feats: dict[str, float] = {}
@@ -318,12 +354,21 @@ def train(
         x = np.hstack([x, oof])
         names = names + STACK_NAMES
         groups = groups + (PAIR_MODEL_GROUP,)
+    if DEEP_GROUP in groups and not any(a.e5_title_vector is not None and b.e5_title_vector is not None for a, b, _ in pairs):
+        keep = [i for i, n in enumerate(names) if n not in DEEP_FEATURES]  # no deep profiles: no deep group
+        x, names, groups = x[:, keep], tuple(names[i] for i in keep), tuple(g for g in groups if g != DEEP_GROUP)
     boosters = fit_matrix(x, gold, names, num_rounds=num_rounds, params=params)
     info = dict(meta or {})
     # what a pair with a page that is not an article gets (see not_article): the training mean
     info["prior"] = {dim: round(float(np.nanmean(y)), 4) for dim, y in gold.items() if np.isfinite(y).any()}
+    fallback = None
+    if DEEP_GROUP in groups:  # the same combiner without the deep group, for pairs of stored (not deep) profiles
+        keep = [i for i, n in enumerate(names) if n not in DEEP_FEATURES]
+        fb_names = tuple(names[i] for i in keep)
+        fb_boosters = fit_matrix(x[:, keep], gold, fb_names, num_rounds=num_rounds, params=params)
+        fallback = PairScorer(tuple(g for g in groups if g != DEEP_GROUP), fb_names, fb_boosters, info, net)
     info.update({"n_pairs": len(pairs), "train_seconds": round(time.perf_counter() - started, 1)})
-    return PairScorer(tuple(groups), names, boosters, info, net)
+    return PairScorer(tuple(groups), names, boosters, info, net, fallback)
 
 
 def fit_matrix(

@@ -445,6 +445,33 @@ def language_features(a: Profile, b: Profile) -> dict[str, float]:
     return {f"language_{code}": float(a.language == code) + float(b.language == code) for code in LANGUAGES}
 
 
+DEEP_FEATURES = ("e5_title_centred",)
+"""What :func:`e5_features` gives: the features only a deep profile (``Profiler(e5=True)``) feeds."""
+
+
+def e5_features(a: Profile, b: Profile) -> dict[str, float]:
+    """The two titles as a second encoder reads them (multilingual-e5-small, deep profiles only):
+    their cosine after subtracting each title's language centroid, since e5's raw cosines are
+    bunched high and shifted by language (:func:`storyline.analyse.e5.centred_cosine`). NaN when
+    either profile has no e5 vector; the scorer then uses its model trained without this group.
+
+    >>> import math
+    >>> from storyline.analyse.e5 import E5_DIM
+    >>> def prof(lang, v):
+    ...     return Profile("x", "", lang, (), (), np.zeros(2), np.zeros((0, 2)), np.zeros(2), e5_title_vector=v)
+    >>> v = np.eye(E5_DIM, dtype=np.float32)[0]
+    >>> e5_features(prof("en", v), prof("en", v))["e5_title_centred"] > 0.99
+    True
+    >>> math.isnan(e5_features(prof("en", v), prof("de", None))["e5_title_centred"])
+    True
+    """
+    if a.e5_title_vector is None or b.e5_title_vector is None:
+        return dict.fromkeys(DEEP_FEATURES, math.nan)
+    from storyline.analyse.e5 import centred_cosine, load_centroids
+
+    return {"e5_title_centred": centred_cosine(a.e5_title_vector, a.language, b.e5_title_vector, b.language, load_centroids())}
+
+
 FEATURE_GROUPS: dict[str, FeatureGroup] = {
     "embedding": embedding_features,
     "surface": surface_features,
@@ -456,6 +483,7 @@ FEATURE_GROUPS: dict[str, FeatureGroup] = {
     "tokens": token_features,
     "languages": language_features,
     "era": era_features,
+    "e5": e5_features,
 }
 """Built-in feature groups, in order. Pair models register more (see :mod:`storyline.scorer`)."""
 
