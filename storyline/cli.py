@@ -591,10 +591,11 @@ def _entity_summary(e: Any) -> dict[str, Any]:
 @click.pass_obj
 def entities_build(ctx: Context, paths: Sequence[str], registry: str) -> None:
     """Read articles and link every name they mention into the registry (created if missing)."""
+    from storyline.analyse.profile import Profiler
     from storyline.engine import Engine, Report
     from storyline.ingest import iter_articles
 
-    engine = Engine()
+    engine = Engine(profiler=Profiler())  # names only: no second encoder
     report = Report()
     with _registry_errors(ctx):
         reg = _open_registry(registry, must_exist=False)

@@ -40,14 +40,15 @@ class Engine:
     Parameters
     ----------
     profiler:
-        Builds profiles (a default :class:`Profiler` when omitted).
+        Builds profiles; by default a deep one (``Profiler(e5=True)``: the title read by a
+        second encoder too), since an engine is for comparing. Ingest builds its own, without.
     scorer:
         The pair scorer; the bundled model when omitted (loaded on first use).
     strict:
         Re-raise the first error instead of recording it and going on (tests use this).
     """
 
-    profiler: Profiler = field(default_factory=Profiler)
+    profiler: Profiler = field(default_factory=lambda: Profiler(e5=True))
     scorer_path: str | Path | None = None
     strict: bool = False
     _scorer: PairScorer | None = field(default=None, init=False, repr=False)
