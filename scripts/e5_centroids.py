@@ -1,13 +1,14 @@
-"""Remake ``storyline/analyse/data/e5_centroids.npz``: the mean multilingual-e5-small title vector
-per language, over the articles of SemEval-2022 Task 8 pair files (no labels are read).
+"""Remake ``storyline/analyse/data/e5_centroids.npz``: the mean multilingual-e5-small title and lead
+vectors per language (≥ 20 articles), over the articles of SemEval-2022 Task 8 pair files (no labels
+are read).
 
-e5's cosines are bunched high and shifted by language; the pair scorer's ``e5`` feature compares two
-titles after subtracting each one's language centroid (:func:`storyline.analyse.e5.centred_cosine`).
+e5's cosines are bunched high and shifted by language; the pair scorer's ``e5`` group also compares
+two titles and two leads after subtracting each one's language centroid (:func:`storyline.analyse.e5.e5_features`).
 
     .venv/bin/python scripts/e5_centroids.py ../shared/data/semeval2022-task8/dev_pairs.jsonl \\
         ../shared/data/semeval2022-task8/dev_pairs_mt.jsonl --out storyline/analyse/data/e5_centroids.npz
 
-About 5 minutes on one core (each article is read by the light profiler: language, sentences, title).
+About 20 minutes on one core (each article is read by the light profiler: language, sentences, title).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     profiles = [profiler.profile(a) for a in articles.values()]
     centroids = centroids_of_profiles(profiles)
     save_centroids(centroids, args.out)
-    print(f"{args.out}: {len(centroids) - 1} languages from {len(profiles)} articles")
+    print(f"{args.out}: {len(centroids.title)} languages ({', '.join(sorted(centroids.title))}) from {len(profiles)} articles")
     return 0
 
 

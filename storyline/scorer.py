@@ -144,7 +144,7 @@ class PairScorer:
 
     def for_pair(self, a: Profile, b: Profile) -> PairScorer:
         """The model that scores this pair: this one, or its ``fallback`` when a side is not a deep profile."""
-        if self.fallback is not None and (a.e5_title_vector is None or b.e5_title_vector is None):
+        if self.fallback is not None and (a.e5_vectors is None or b.e5_vectors is None):
             return self.fallback
         return self
 
@@ -354,7 +354,7 @@ def train(
         x = np.hstack([x, oof])
         names = names + STACK_NAMES
         groups = groups + (PAIR_MODEL_GROUP,)
-    if DEEP_GROUP in groups and not any(a.e5_title_vector is not None and b.e5_title_vector is not None for a, b, _ in pairs):
+    if DEEP_GROUP in groups and not any(a.e5_vectors is not None and b.e5_vectors is not None for a, b, _ in pairs):
         keep = [i for i, n in enumerate(names) if n not in DEEP_FEATURES]  # no deep profiles: no deep group
         x, names, groups = x[:, keep], tuple(names[i] for i in keep), tuple(g for g in groups if g != DEEP_GROUP)
     boosters = fit_matrix(x, gold, names, num_rounds=num_rounds, params=params)

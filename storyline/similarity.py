@@ -445,31 +445,34 @@ def language_features(a: Profile, b: Profile) -> dict[str, float]:
     return {f"language_{code}": float(a.language == code) + float(b.language == code) for code in LANGUAGES}
 
 
-DEEP_FEATURES = ("e5_title_centred",)
+DEEP_FEATURES = ("e5_title_score", "e5_lead_score", "e5_cross_score", "e5_title_centred", "e5_lead_centred")
 """What :func:`e5_features` gives: the features only a deep profile (``Profiler(e5=True)``) feeds."""
 
 
 def e5_features(a: Profile, b: Profile) -> dict[str, float]:
-    """The two titles as a second encoder reads them (multilingual-e5-small, deep profiles only):
-    their cosine after subtracting each title's language centroid, since e5's raw cosines are
-    bunched high and shifted by language (:func:`storyline.analyse.e5.centred_cosine`). NaN when
-    either profile has no e5 vector; the scorer then uses its model trained without this group.
+    """The two articles as a second encoder reads them (multilingual-e5-small, deep profiles only):
+    cosines of titles, leads and title against lead, and of titles and leads after subtracting each
+    one's language centroid, since e5's raw cosines are bunched high and shifted by language
+    (:func:`storyline.analyse.e5.e5_features`, measured in docs/e5.md). NaN when either profile has
+    no e5 vectors; the scorer then uses its model trained without this group.
 
     >>> import math
-    >>> from storyline.analyse.e5 import E5_DIM
-    >>> def prof(lang, v):
-    ...     return Profile("x", "", lang, (), (), np.zeros(2), np.zeros((0, 2)), np.zeros(2), e5_title_vector=v)
-    >>> v = np.eye(E5_DIM, dtype=np.float32)[0]
-    >>> e5_features(prof("en", v), prof("en", v))["e5_title_centred"] > 0.99
-    True
-    >>> math.isnan(e5_features(prof("en", v), prof("de", None))["e5_title_centred"])
+    >>> def prof(lang, rows):
+    ...     return Profile("x", "", lang, (), (), np.zeros(2), np.zeros((0, 2)), np.zeros(2), e5_vectors=rows)
+    >>> rows = np.eye(2, 384, dtype=np.float32)
+    >>> f = e5_features(prof("en", rows), prof("en", rows))
+    >>> round(f["e5_title_score"], 3), round(f["e5_cross_score"], 3), round(f["e5_lead_centred"], 3)
+    (1.0, 0.0, 1.0)
+    >>> math.isnan(e5_features(prof("en", rows), prof("de", None))["e5_lead_score"])
     True
     """
-    if a.e5_title_vector is None or b.e5_title_vector is None:
-        return dict.fromkeys(DEEP_FEATURES, math.nan)
-    from storyline.analyse.e5 import centred_cosine, load_centroids
+    from storyline.analyse.e5 import e5_features as cosines
+    from storyline.analyse.e5 import load_centroids, vectors_of
 
-    return {"e5_title_centred": centred_cosine(a.e5_title_vector, a.language, b.e5_title_vector, b.language, load_centroids())}
+    va, vb = vectors_of(a), vectors_of(b)
+    if va is None or vb is None:
+        return dict.fromkeys(DEEP_FEATURES, math.nan)
+    return cosines(va, vb, load_centroids())
 
 
 FEATURE_GROUPS: dict[str, FeatureGroup] = {

@@ -31,8 +31,6 @@ import numpy as np
 E5_DIM = 384
 LEAD_CHARS = 512
 MAX_TITLE_CHARS = 400
-ANY_LANGUAGE = "*"
-"""Key of the centroid used for a language the table does not hold (the mean over every article)."""
 CENTROIDS_FILE = "e5_centroids.npz"
 
 
@@ -182,54 +180,45 @@ def e5_features(a: E5Vectors, b: E5Vectors, centroids: E5Centroids | None = None
     return out
 
 
-def centroids_of_profiles(profiles: Iterable[Any], *, min_articles: int = 20) -> dict[str, np.ndarray]:
-    """Language centroids of the title vectors of deep profiles (those without one are skipped) for
-    the languages with at least ``min_articles``, plus :data:`ANY_LANGUAGE`, the mean over all of them.
+
+def vectors_of(profile: Any) -> E5Vectors | None:
+    """A deep profile's e5 vectors (``Profile.e5_vectors``: title row, lead row), or None."""
+    rows = getattr(profile, "e5_vectors", None)
+    return None if rows is None else E5Vectors(profile.language, rows[0], rows[1])
+
+
+def centroids_of_profiles(profiles: Iterable[Any], *, min_articles: int = 20) -> E5Centroids:
+    """:func:`language_centroids` of the deep profiles among ``profiles``.
 
     >>> from types import SimpleNamespace as P
-    >>> c = centroids_of_profiles([P(language="en", e5_title_vector=np.array([1.0, 0.0])), P(language="de", e5_title_vector=np.array([0.0, 1.0])), P(language="en", e5_title_vector=None)], min_articles=1)
-    >>> c["en"].tolist(), c["*"].tolist()
-    ([1.0, 0.0], [0.5, 0.5])
+    >>> rows = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> c = centroids_of_profiles([P(language="en", e5_vectors=rows), P(language="en", e5_vectors=None)], min_articles=1)
+    >>> c.title["en"].tolist(), c.lead["en"].tolist()
+    ([1.0, 0.0], [0.0, 1.0])
     """
-    items = [(p.language, p.e5_title_vector) for p in profiles if p.e5_title_vector is not None]
-    counts: dict[str, int] = {}
-    for language, _ in items:
-        counts[language] = counts.get(language, 0) + 1
-    out = language_centroids((language, v) for language, v in items if counts[language] >= min_articles)
-    if items:
-        out[ANY_LANGUAGE] = np.mean([np.asarray(v, dtype=np.float64) for _, v in items], axis=0)
-    return out
+    return language_centroids((v for v in map(vectors_of, profiles) if v is not None), min_articles=min_articles)
 
 
-def save_centroids(centroids: Mapping[str, np.ndarray], path: str | Path) -> None:
-    """Write centroids as a small ``.npz`` (one float32 row per language)."""
-    np.savez_compressed(path, **{lang: np.asarray(v, dtype=np.float32) for lang, v in sorted(centroids.items())})
+def save_centroids(centroids: E5Centroids, path: str | Path) -> None:
+    """Write centroids as a small ``.npz``: one float32 row per kind and language (``title.en`` …)."""
+    rows = {f"{kind}.{lang}": np.asarray(v, dtype=np.float32) for kind in ("title", "lead") for lang, v in getattr(centroids, kind).items()}
+    np.savez_compressed(path, **rows)
 
 
 @functools.lru_cache(maxsize=4)
-def load_centroids(path: str | None = None) -> dict[str, np.ndarray]:
-    """The centroids shipped with storyline (``analyse/data/e5_centroids.npz``: the title vectors of
-    the 3,955 SemEval-2022 Task 8 dev articles, no labels; ``scripts/e5_centroids.py`` remakes it),
-    or those of ``path``. Read once per process.
+def load_centroids(path: str | None = None) -> E5Centroids:
+    """The centroids shipped with storyline (``analyse/data/e5_centroids.npz``: the mean title and
+    lead vectors per language of the 3,955 SemEval-2022 Task 8 dev articles, no labels read;
+    ``scripts/e5_centroids.py`` remakes it), or those of ``path``. Read once per process.
 
     >>> c = load_centroids()
-    >>> c["en"].shape, "*" in c
+    >>> c.title["en"].shape, sorted(c.lead) == sorted(c.title)
     ((384,), True)
     """
     source = Path(path) if path else resources.files("storyline.analyse").joinpath("data", CENTROIDS_FILE)
     with source.open("rb") as fh, np.load(fh) as data:
-        return {lang: data[lang].astype(np.float64) for lang in data.files}
-
-
-def centred_cosine(a: np.ndarray, language_a: str, b: np.ndarray, language_b: str, centroids: Mapping[str, np.ndarray]) -> float:
-    """Cosine of two e5 vectors after subtracting each one's language centroid
-    (:data:`ANY_LANGUAGE`'s for a language without one; none when that is missing too).
-
-    >>> c = {"en": np.array([0.0, 0.8]), "*": np.array([0.0, 0.4])}
-    >>> round(centred_cosine(np.array([0.6, 0.8]), "en", np.array([0.8, 0.6]), "xx", c), 3)
-    0.97
-    """
-    def centred(v: np.ndarray, language: str) -> np.ndarray:
-        return _unit(np.asarray(v, dtype=np.float64) - centroids.get(language, centroids.get(ANY_LANGUAGE, 0.0)))
-
-    return float(centred(a, language_a) @ centred(b, language_b))
+        kinds: dict[str, dict[str, np.ndarray]] = {"title": {}, "lead": {}}
+        for key in data.files:
+            kind, lang = key.split(".", 1)
+            kinds[kind][lang] = data[key].astype(np.float64)
+    return E5Centroids(kinds["title"], kinds["lead"])
