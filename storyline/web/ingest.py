@@ -18,10 +18,20 @@ __all__ = ["ingest", "make_pipeline", "summary"]
 
 
 def make_pipeline(store: Any, engine: Any, profiler: Any = None) -> Any:
-    """A pipeline over ``store`` that shares the engine's profiler (models load once)."""
+    """A pipeline over ``store`` that shares the engine's encoder and models (they load once).
+
+    The engine profiles deeply for comparing (``Profiler(e5=True)``); stored articles are profiled as
+    ``storyline ingest`` profiles them, without the second encoder.
+    """
+    import dataclasses
+
     from storyline.pipeline import Pipeline
 
-    return Pipeline(store, profiler=profiler if profiler is not None else engine.profiler, workers=0)
+    if profiler is None:
+        profiler = engine.profiler
+        if getattr(profiler, "e5", False):
+            profiler = dataclasses.replace(profiler, e5=False)
+    return Pipeline(store, profiler=profiler, workers=0)
 
 
 def ingest(services: Any, articles: Sequence[Article]) -> list[dict[str, Any]]:

@@ -338,3 +338,15 @@ def test_html_errors_are_pages_that_escape_what_they_echo(demo: httpx.Client) ->
     assert r.status_code == 400 and "<img src=x" not in r.text and "&lt;img src=x onerror=alert(1)&gt;" in r.text
     r = demo.get("/api/stories/<b>x</b>", headers=html)  # the API answers JSON whatever the client accepts
     assert r.headers["content-type"].startswith("application/json") and r.json()["status"] == 404
+
+
+def test_the_apps_ingest_profiles_like_storyline_ingest_while_its_compare_profiles_deep(tmp_path: Any) -> None:
+    from storyline.engine import Engine
+    from storyline.store import open_store
+    from storyline.web.ingest import make_pipeline
+
+    engine = Engine()
+    assert engine.profiler.e5  # compare reads titles and leads with the second encoder too
+    with open_store(str(tmp_path / "s.db")) as store:
+        pipeline = make_pipeline(store, engine)
+        assert pipeline._profiler.e5 is False and pipeline._profiler.encoder is engine.profiler.encoder
