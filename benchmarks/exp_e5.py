@@ -169,6 +169,9 @@ def evaluate(profiles: dict, args: argparse.Namespace) -> int:
     from storyline.similarity import FEATURE_GROUPS, pair_features
 
     kinds = tuple(k for k in args.kinds.split(",") if k)
+    if ("title" in kinds) != ("lead" in kinds):
+        print("eval: --kinds needs title and lead together (the features of storyline.analyse.e5)", file=sys.stderr)
+        return 1
     pairs = _load_pairs([str(DATA / "dev_pairs.jsonl"), str(DATA / "dev_pairs_mt.jsonl")], None, [])
     extra = translation_pairs(pairs, limit=100)
     everything = list(pairs) + list(extra)
