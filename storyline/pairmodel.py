@@ -23,8 +23,9 @@ dev_pairs.jsonl dev_pairs_mt.jsonl --workers 2 --out storyline/models/pair_score
 (SemEval-2022 Task 8 dev data; see docs/benchmarks.md for the time it takes). Every trained model is
 :data:`MEMBERS` networks of different seeds whose outputs are averaged: one network's run-to-run
 spread (±0.002 overall stacked, ±0.01 per language pair) was as large as the gaps left. Grouped
-5-fold CV, nested, on profiles of the current analysis code: three networks averaged 0.748 Pearson on
-overall alone (one: 0.724–0.733), stacked 0.800 against 0.792 for the same feature groups without them.
+5-fold CV, nested, on profiles of the current analysis code: three networks averaged 0.746–0.751 Pearson
+on overall alone (one: 0.724–0.733), stacked 0.797–0.800 (one: 0.795–0.799) against 0.792 for the same
+feature groups without them.
 
 >>> import numpy as np
 >>> model = PairModel.random(seed=0)
