@@ -137,8 +137,29 @@ def cluster_partition(out: str, part: Partition, params: dict[str, Any] | None =
         ev.add(Digest(profile), representatives=clusterer.representatives, source=outlet or None)
     copies = getattr(clusterer, "copies_", None)  # learned state: absent when the partition is empty
     translations = [e for e in (copies.edges if copies is not None else []) if e[2] == "translation" and e[0] in core]
+    splits = list(getattr(clusterer, "splits_", ()))  # (event, the event cut off from it, ratio)
     return {"index": part.index, "core": core, "context": context, "events": events, "translations": translations,
-            "cpu_seconds": time.process_time() - cpu, "pid": os.getpid()}
+            "splits": splits, "cpu_seconds": time.process_time() - cpu, "pid": os.getpid()}
+
+
+def stitched_splits(results: Sequence[dict[str, Any]], assignments: dict[str, str]) -> list[tuple[str, str, float]]:
+    """The partitions' splits (``EventClusterer.splits_``) in stitched event ids, for the story linker,
+    which keeps the two halves of a split in one story. A split whose halves have no core member in
+    their partition, or that stitching joined again, is left out.
+
+    >>> results = [{"core": {"a": "e1", "b": "e2", "c": "e3"}, "splits": [("e1", "e2", 0.3), ("e1", "e9", 0.2)]}]
+    >>> stitched_splits(results, {"a": "p0000-e1", "b": "p0000-e2", "c": "p0000-e3"})
+    [('p0000-e1', 'p0000-e2', 0.3)]
+    """
+    out = []
+    for r in results:
+        member: dict[str, str] = {}
+        for article, event in r["core"].items():
+            member.setdefault(event, article)
+        for a, b, ratio in r.get("splits", ()):
+            if a in member and b in member and assignments[member[a]] != assignments[member[b]]:
+                out.append((assignments[member[a]], assignments[member[b]], ratio))
+    return out
 
 
 def _find(parent: dict[Any, Any], x: Any) -> Any:
@@ -236,6 +257,7 @@ def cluster_partitioned(
 
     class _Events:  # what StoryLinker.link_many reads
         events_ = events
+        splits_ = stitched_splits(results, assignments)
 
     stories = linker.link_many(_Events) if events else {}
     both = {a: (e, stories.get(e, "")) for a, e in assignments.items()}
