@@ -182,9 +182,31 @@ def e5_features(a: E5Vectors, b: E5Vectors, centroids: E5Centroids | None = None
 
 
 def vectors_of(profile: Any) -> E5Vectors | None:
-    """A deep profile's e5 vectors (``Profile.e5_vectors``: title row, lead row), or None."""
+    """A deep profile's e5 vectors (``Profile.e5_vectors``: title row, lead row), or None.
+
+    Their language is the lead's (:func:`lead_language`), which is what they read: a Chinese
+    translation glued before its English original is centred as Chinese, though the article is
+    mostly English.
+    """
     rows = getattr(profile, "e5_vectors", None)
-    return None if rows is None else E5Vectors(profile.language, rows[0], rows[1])
+    return None if rows is None else E5Vectors(lead_language(profile), rows[0], rows[1])
+
+
+def lead_language(profile: Any) -> str:
+    """The language of most of the text's first :data:`LEAD_CHARS` characters (its language
+    segments), else the article's main language.
+
+    >>> from types import SimpleNamespace as P, SimpleNamespace as S
+    >>> glued = P(language="en", segments=(S(language="zh", start=0, end=900), S(language="en", start=900, end=3000)))
+    >>> lead_language(glued), lead_language(P(language="de", segments=()))
+    ('zh', 'de')
+    """
+    overlap: dict[str, int] = {}
+    for seg in getattr(profile, "segments", ()):
+        n = min(seg.end, LEAD_CHARS) - max(seg.start, 0)
+        if n > 0:
+            overlap[seg.language] = overlap.get(seg.language, 0) + n
+    return max(overlap, key=lambda lang: overlap[lang]) if overlap else profile.language
 
 
 def centroids_of_profiles(profiles: Iterable[Any], *, min_articles: int = 20) -> E5Centroids:
