@@ -178,8 +178,9 @@ class PairScorer:
 
     def score(self, a: Profile, b: Profile) -> PairScore:
         """Compare two profiles: scores, verdict, evidence."""
-        if self.for_pair(a, b) is not self:
-            return self.for_pair(a, b).score(a, b)
+        model = self.for_pair(a, b)
+        if model is not self:  # a side without e5 vectors: the combiner trained without them
+            return model.score(a, b)
         matches = entity_matches(a, b)
         numbers = compare_numbers(a, b)
         feats: dict[str, float] = {}
