@@ -343,10 +343,16 @@ def test_html_errors_are_pages_that_escape_what_they_echo(demo: httpx.Client) ->
 def test_the_apps_ingest_profiles_like_storyline_ingest_while_its_compare_profiles_deep(tmp_path: Any) -> None:
     from storyline.engine import Engine
     from storyline.store import open_store
+    from storyline.types import Article
     from storyline.web.ingest import make_pipeline
 
     engine = Engine()
     assert engine.profiler.e5  # compare reads titles and leads with the second encoder too
     with open_store(str(tmp_path / "s.db")) as store:
         pipeline = make_pipeline(store, engine)
-        assert pipeline._profiler.e5 is False and pipeline._profiler.encoder is engine.profiler.encoder
+        article = Article.from_text("Talks resume in Doha", "US and Taliban envoys met again in Doha on Monday.")
+        pipeline.add_one(article)
+        stored = store.iter_profiles()
+        ((_, profile, _),) = list(stored)
+        assert profile.e5_vectors is None  # stored as `storyline ingest` stores it
+        assert engine.profile(article).e5_vectors is not None
