@@ -289,7 +289,7 @@ class ShortlistStoryLinker(_story_linker_class()):  # type: ignore[misc]
     """
 
     def __init__(
-        self, threshold: float = 0.45, window_days: float = 730.0, name_weight: float = 0.5, shortlist: int = 32, ann_after: int = 3000
+        self, threshold: float = 0.45, window_days: float = 1100.0, name_weight: float = 0.5, shortlist: int = 32, ann_after: int = 3000
     ) -> None:
         super().__init__(threshold=threshold, window_days=window_days, name_weight=name_weight)
         self.shortlist = shortlist

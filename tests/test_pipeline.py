@@ -119,6 +119,20 @@ def test_shortlist_linker_makes_the_plain_linkers_choices():  # type: ignore[no-
     assert with_ann.link_many(events) == plain and with_ann._index._ann is not None
 
 
+def test_shortlist_linker_has_the_plain_linkers_defaults():  # type: ignore[no-untyped-def]
+    """The pipeline's linker must link stories as `cluster`/`link_many` do: a story's 2018 and 2020 rounds
+    (about 800 days apart) are one story in both."""
+    plain, short = StoryLinker(), ShortlistStoryLinker()
+    assert {k: v for k, v in short._get_params().items() if k not in ("shortlist", "ann_after")} == plain._get_params()
+    events = EventClusterer()
+    rounds = [("2018-08-26", [1.0, 0.0], "Envoys meet in Doha", "Envoys met in Doha for a first round."),
+              ("2020-11-22", [0.6, 0.8], "Kabul hails the Doha deal", "Kabul said the Doha agreement holds after months of talks.")]
+    for i, (day, vector, title, text) in enumerate(rounds):
+        events.learn_one(toy_profile(f"r{i}", vector, title, names="Doha Kabul", day=day, text=text))
+    assert len(events.events_) == 2
+    assert len(set(short.link_many(events).values())) == 1 == len(set(plain.link_many(events).values()))
+
+
 def test_profilers_and_outlets():  # type: ignore[no-untyped-def]
     from storyline.errors import ConfigError
 
