@@ -301,10 +301,14 @@ def list_events(f: Filters = Depends(), story_id: str | None = Query(None, max_l
 
 @router.get("/events/{event_id}", summary="One event with its articles")
 def get_event(event_id: str, svc: Services = Depends(services)) -> dict[str, Any]:
-    found = svc.require_store().get_event(event_id)
+    from storyline.web.geo import event_places, place_json
+
+    store = svc.require_store()
+    found = store.get_event(event_id)
     if found is None:
         raise _not_found("event", event_id)
-    return {"ok": True, "event": found.to_json()}
+    places = [place_json(p) for p in event_places(store, [a.article_id for a in found.articles])]
+    return {"ok": True, "event": {**found.to_json(), "places": places}}
 
 
 @router.get("/stories", summary="List stories (filters, pagination)")
@@ -322,8 +326,17 @@ def _story(svc: Services, story_id: str) -> Any:
 @router.get("/stories/{story_id}", summary="One story: events, timeline, entities, places, disagreements")
 def get_story(story_id: str, svc: Services = Depends(services)) -> Response:
     story = _story(svc, story_id)
-    body = svc.rendered("story.json", story_id, story, lambda: json.dumps({"ok": True, "story": story.to_json()}, ensure_ascii=False).encode("utf-8"))
+    body = svc.rendered("story.json", story_id, story, lambda: json.dumps({"ok": True, "story": _story_json(story)}, ensure_ascii=False).encode("utf-8"))
     return Response(body, media_type="application/json")
+
+
+def _story_json(story: Any) -> dict[str, Any]:
+    """A story's JSON, its places with ``lat``/``lon`` (``null`` for regions)."""
+    from storyline.web.geo import place_json
+
+    data = story.to_json()
+    data["places"] = [place_json(p) for p in data["places"]]
+    return data  # type: ignore[no-any-return]
 
 
 @router.get("/stories/{story_id}/timeline", summary="A story's events in date order")
@@ -333,7 +346,7 @@ def story_timeline(story_id: str, svc: Services = Depends(services)) -> dict[str
 
 @router.get("/stories/{story_id}/entities", summary="The entities and places of a story")
 def story_entities(story_id: str, svc: Services = Depends(services)) -> dict[str, Any]:
-    data = _story(svc, story_id).to_json()
+    data = _story_json(_story(svc, story_id))
     return {"ok": True, "story_id": story_id, "entities": data["entities"], "places": data["places"]}
 
 

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from storyline.web.app import ApiError, Services
-from storyline.web.views import VERDICT_TEXT, evidence_marks, highlight, language_name, score_bars, timeline_picture
+from storyline.web.geo import event_places
+from storyline.web.views import VERDICT_TEXT, evidence_marks, highlight, language_name, map_picture, score_bars, timeline_picture
 
 router = APIRouter(include_in_schema=False)
 
@@ -106,17 +107,20 @@ def story_page(request: Request, story_id: str) -> HTMLResponse:
             for article in event.get("articles") or []:
                 by_language.setdefault(article.get("language") or "xx", []).append({**article, "event_id": event["event_id"]})
         groups = sorted(by_language.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        return render_html(request, "story.html", story=data, picture=timeline_picture(data["timeline"]), groups=groups)
+        places_map = map_picture(data["places"]) if data["places"] else None
+        return render_html(request, "story.html", story=data, picture=timeline_picture(data["timeline"]), groups=groups, places_map=places_map)
 
     return page_response(svc.rendered("story.html", story_id, story, build))  # rebuilt when the story changes
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(request: Request, event_id: str) -> HTMLResponse:
-    event = _svc(request).require_store().get_event(event_id)
+    store = _svc(request).require_store()
+    event = store.get_event(event_id)
     if event is None:
         raise ApiError(404, f"event not found: {event_id}")
-    return render(request, "event.html", event=event.to_json())
+    places = event_places(store, [a.article_id for a in event.articles])
+    return render(request, "event.html", event=event.to_json(), places=places, places_map=map_picture(places) if places else None)
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
@@ -126,7 +130,9 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
         raise ApiError(404, f"article not found: {article_id}")
     data = article.to_json()
     paragraphs = [p for p in article.text.split("\n") if p.strip()]
-    return render(request, "article.html", article=data, paragraphs=paragraphs, profile=data.get("profile") or {})
+    places = [{**p, "n_articles": 1} for p in data.get("places") or []]
+    return render(request, "article.html", article=data, paragraphs=paragraphs, profile=data.get("profile") or {},
+                  places_map=map_picture(places) if places else None)
 
 
 @router.get("/entities/{key}", response_class=HTMLResponse)

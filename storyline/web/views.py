@@ -6,6 +6,7 @@ escapes every piece of text.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +14,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from storyline.types import DIMENSIONS
 
-__all__ = ["Segment", "evidence_marks", "highlight", "language_name", "score_bars", "timeline_picture"]
+__all__ = ["Segment", "evidence_marks", "highlight", "language_name", "map_picture", "score_bars", "timeline_picture"]
 
 VERDICT_TEXT = {
     "translation": "translations of each other",
@@ -233,3 +234,129 @@ def timeline_picture(timeline: Sequence[Mapping[str, Any]], *, width: int = 900,
                     y += 1
     height = 40 + max(1, len(timeline)) * row + 10
     return {"width": width, "height": height, "points": points, "ticks": ticks, "axis_y": 22, "axis_start": left, "axis_end": axis_end}
+
+
+SHADES = 5  # shading classes of the map (shade-1 … shade-5)
+
+
+def _view_box(points: Sequence[tuple[float, float]], world: Any, ratio: float) -> tuple[float, float, float, float, float]:
+    """``(x, y, w, h, squeeze)`` in display units (map x times ``squeeze``): the world, or a box around close points."""
+    world_box = (0.0, 60.0, float(world.width), float(world.width) / ratio, 1.0)  # 84°N … about 66°S
+    if not points:
+        return world_box
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    if x1 - x0 > 1300 or y1 - y0 > 600:  # over 130° of longitude or 60° of latitude apart: the whole world
+        return world_box
+    cy = (y0 + y1) / 2
+    squeeze = max(0.35, math.cos(math.radians(90 - cy / 10)))  # keeps a regional crop's shape
+    w = max((x1 - x0) * squeeze * 1.3, (y1 - y0) * 1.3 * ratio, 300.0)  # at least 30°·cos(lat) of longitude wide
+    if w >= world.width * squeeze * 0.6:
+        return world_box
+    h = w / ratio
+    x = (x0 + x1) / 2 * squeeze - w / 2
+    y = min(max(cy - h / 2, 0.0), world.height - h)
+    return (round(x, 1), round(y, 1), round(w, 1), round(h, 1), round(squeeze, 4))
+
+
+def map_picture(places: Sequence[Mapping[str, Any]], *, width: int = 900, ratio: float = 2.4, world: Any = None,
+                locate: Any = None) -> dict[str, Any]:
+    """SVG data of the places map: countries shaded by articles, a dot per city, the view cropped to the places.
+
+    ``places`` are ``{"name", "place_id", "country", "n_articles"}`` (a story's or an event's).
+    A country's count is the most articles naming it or one place in it (a lower bound on the
+    articles naming any of them: counts of different places can't be added). Countries missing
+    from the 1:110m outlines get a ring at their capital; regions (``iso:CC-XX``) shade their
+    country and are listed in ``unplaced``, as is anything without coordinates. ``world`` and
+    ``locate`` default to the shipped outlines and gazetteer (:mod:`storyline.web.geo`).
+
+    >>> pic = map_picture([{"name": "Kabul", "place_id": "geonames:1138958", "country": "AF", "n_articles": 4},
+    ...                    {"name": "Kandahar", "place_id": "geonames:1138336", "country": "AF", "n_articles": 1}])
+    >>> [(d["name"], d["n"]) for d in pic["dots"]], pic["world_view"], [(c["code"], c["shade"]) for c in pic["shaded"]]
+    ([('Kabul', 4), ('Kandahar', 1)], False, [('AF', 5)])
+    >>> map_picture([{"name": "Qatar", "place_id": "iso:QA", "country": "QA", "n_articles": 2},
+    ...              {"name": "United States", "place_id": "iso:US", "country": "US", "n_articles": 1}])["world_view"]
+    True
+    """
+    from storyline.web import geo
+
+    world = world or geo.load_world()
+    locate = locate or geo.locate
+    by_country: dict[str, int] = {}
+    named: dict[str, list[str]] = {}
+    dots: list[dict[str, Any]] = []
+    unplaced: list[dict[str, Any]] = []
+    focus: list[tuple[float, float]] = []
+    for place in places:
+        pid = str(place.get("place_id") or "")
+        name = str(place.get("name") or pid)
+        n = max(1, int(place.get("n_articles") or 1))
+        code = geo.country_of(pid, place.get("country"))
+        shape = world.countries.get(code) if code else None
+        if code:
+            by_country[code] = max(by_country.get(code, 0), n)
+            named.setdefault(code, []).append(name)
+        country_name = shape.name if shape else (code or "")
+        is_country = pid.startswith("iso:") and len(pid) == 6
+        point = None if (is_country and shape is not None) else locate(pid)
+        if is_country and shape is not None:
+            focus.append((float(shape.label[0]), float(shape.label[1])))
+            if (shape.bbox[2] - shape.bbox[0]) < 400:  # a country of its own on the map: its box counts for the crop
+                focus += [(float(shape.bbox[0]), float(shape.bbox[1])), (float(shape.bbox[2]), float(shape.bbox[3]))]
+            continue
+        if point is None and shape is not None and pid.startswith("iso:"):
+            focus.append((float(shape.label[0]), float(shape.label[1])))  # a region: its country is in view
+        if point is None:
+            why = "a region: shaded as its country" if pid.startswith("iso:") and shape is not None else "no coordinates known"
+            unplaced.append({"name": name, "country": country_name, "n": n, "why": why})
+            continue
+        x, y = geo.project(*point)
+        focus.append((x, y))
+        dots.append({"name": name, "country": country_name, "n": n, "mx": x, "my": y, "kind": "country" if is_country else "city"})
+
+    vx, vy, vw, vh, squeeze = _view_box(focus, world, ratio)
+    k = vw / width  # display units per screen pixel: dots and text keep their size whatever the zoom
+    top = max(by_country.values(), default=0)
+    shaded, land = [], []
+    for code, shape in world.countries.items():
+        x0, y0, x1, y1 = shape.bbox
+        if x1 * squeeze < vx or x0 * squeeze > vx + vw or y1 < vy or y0 > vy + vh:
+            continue  # out of view
+        n = by_country.get(code, 0)
+        entry = {"code": code, "name": shape.name, "d": shape.d, "n": n}
+        if n:
+            entry["shade"] = max(1, math.ceil(SHADES * n / top))
+            entry["places"] = ", ".join(dict.fromkeys(named[code]))
+            shaded.append(entry)
+        else:
+            land.append(entry)
+    dots.sort(key=lambda d: (-d["n"], d["name"]))
+    for i, dot in enumerate(dots):
+        dot["x"] = round(dot.pop("mx") * squeeze, 1)
+        dot["y"] = round(dot.pop("my"), 1)
+        dot["r"] = round(min(12.0, 3.5 + 2.0 * dot["n"] ** 0.5) * k, 2)
+        dot["label"] = i < 12
+        dot["label_x"] = round(dot["x"] + dot["r"] + 3 * k, 1)
+    legend = []
+    for shade in range(1, SHADES + 1):
+        counts = sorted({c["n"] for c in shaded if c["shade"] == shade})
+        if counts:
+            legend.append({"shade": shade, "label": str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"})
+    n_countries = len(shaded)
+    aria = f"Map of {len(dots)} place{'s' if len(dots) != 1 else ''} in {n_countries} countr{'ies' if n_countries != 1 else 'y'}"
+    return {
+        "view_box": f"{vx} {vy} {vw} {vh}",
+        "width": width,
+        "height": round(width / ratio),
+        "squeeze": squeeze,
+        "world_view": squeeze == 1.0 and vw == float(world.width),
+        "land": land,
+        "shaded": sorted(shaded, key=lambda c: -c["n"]),
+        "dots": dots,
+        "font": round(12 * k, 2),
+        "stroke": round(k, 3),
+        "unplaced": unplaced,
+        "legend": legend,
+        "aria_label": aria,
+        "empty": not dots and not shaded,
+    }

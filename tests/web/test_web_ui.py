@@ -56,6 +56,38 @@ def test_open_a_story_shows_timeline_events_languages_entities(page: Any, demo_s
     screenshot(page, shots, "03-article")
 
 
+def test_story_page_shows_a_map_of_its_places_drawn_offline(page: Any, demo_server: Live, shots: Path) -> None:
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    stories = httpx.get(demo_server.url + "/api/stories", timeout=30).json()["items"]
+    story_id = next(s["story_id"] for s in stories if "Doha" in s["headline"])
+    places = httpx.get(f"{demo_server.url}/api/stories/{story_id}", timeout=30).json()["story"]["places"]
+    cities = [p for p in places if p["place_id"].startswith("geonames:") and p["lat"] is not None]
+    countries = {p["country"] for p in places if p["country"]}
+    assert cities and "QA" in countries
+    page.goto(f"{demo_server.url}/stories/{story_id}")
+    svg = page.locator("section.map-section svg.map")
+    assert svg.get_attribute("role") == "img" and "place" in (svg.get_attribute("aria-label") or "")
+    dots = page.locator("svg.map g.place.city")
+    assert dots.count() == len(cities)
+    tips = dots.locator("title").all_text_contents()
+    assert any(t.startswith("Doha") and "article" in t for t in tips), tips
+    shaded = set(page.locator("svg.map path.country").evaluate_all("els => els.map(e => e.getAttribute('data-country'))"))
+    assert shaded == countries
+    fills = page.locator("svg.map path.country").evaluate_all("els => els.map(e => getComputedStyle(e).fill)")
+    land = page.locator("svg.map path.land").first.evaluate("e => getComputedStyle(e).fill")
+    assert fills and land not in fills  # shaded countries are drawn in another colour than the rest
+    box = page.locator("svg.map").bounding_box()
+    assert box and box["width"] > 600 and box["height"] > 200
+    assert page.locator(".map-legend .swatch-item").count() >= 2 and "Doha" in page.locator("ul.places").inner_text()
+    screenshot(page, shots, "02b-story-map")
+    event_id = page.locator("ol.events li.event h3 a").first.get_attribute("href")
+    page.goto(demo_server.url + str(event_id))
+    if page.locator("svg.map").count():
+        assert page.locator("svg.map g.place, svg.map path.country").count() >= 1
+    assert requests and all(url.startswith(demo_server.url) for url in requests), [u for u in requests if not u.startswith(demo_server.url)]
+
+
 def test_compare_two_pasted_texts(page: Any, demo_server: Live, shots: Path) -> None:
     page.goto(demo_server.url + "/compare")
     page.fill("input[name=a_title]", "Quake hits Kabul")
