@@ -5,9 +5,12 @@ as TopoJSON in the npm package ``world-atlas`` 2.x by Mike Bostock (ISC licence;
 ``countries-110m.json``, ids are ISO 3166-1 numeric). Nothing is fetched at run time: the
 asset is committed and ships in the wheel (``web/static/*`` is package data).
 
-    cd "$(mktemp -d)" && npm pack world-atlas@2 && tar xzf world-atlas-2.*.tgz && cd -
-    .venv/bin/python scripts/make_world_map.py /tmp/.../package/countries-110m.json \\
-        --out storyline/web/static/world.json
+    (cd /tmp && npm pack world-atlas@2.0.2 && tar xzf world-atlas-2.0.2.tgz)   # unpacks /tmp/package/
+    .venv/bin/python scripts/make_world_map.py /tmp/package/countries-110m.json --out storyline/web/static/world.json
+
+Borders are Natural Earth's de facto ones (its default Admin 0 view), at 1:110m.
+Small states and islands (Singapore, Bahrain, Malta, Hong Kong…) have no shape of their own; the map
+marks them with a ring at their capital (storyline/web/geo.py).
 
 Projection: equirectangular (plate carrée), in tenths of a degree, ``x = (lon + 180) * 10`` and
 ``y = (90 - lat) * 10`` (the world is 3600 × 1800; the page squeezes x by cos(latitude) of the

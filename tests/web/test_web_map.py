@@ -123,6 +123,7 @@ def test_close_places_get_a_regional_box_far_ones_the_world() -> None:
     far = map_picture([{"name": n, "place_id": f"iso:{c}", "country": c, "n_articles": 1} for n, c in (("Afghanistan", "AF"), ("Qatar", "QA"), ("United States", "US"))])
     assert far["world_view"] and far["view_box"].startswith("0.0 ") and far["squeeze"] == 1.0
     assert {c["code"] for c in far["shaded"]} == {"AF", "QA", "US"} and far["dots"] == []
+    assert [c["name"] for c in near["country_labels"]] == ["Afghanistan"] and far["country_labels"] == []
     lone = map_picture([DOHA])  # one city: a box of sensible size around it, not a pin-point
     assert 250 <= float(lone["view_box"].split()[2]) < 600
 
