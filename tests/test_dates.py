@@ -124,6 +124,31 @@ def test_undated_article_takes_the_year_that_fits_the_weekday() -> None:
     assert got == ["2020-11-16", "2020-11-20", "2020-11-15"]
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Sales rose in 2019 and in 2020. The fair closes on Sunday, July 26.", "en"),
+        ("La feria de 2020 cierra el domingo 26 de julio.", "es"),
+        ("Die Messe öffnete am 3. Mai 2020 und endet am Sonntag, 26. Juli.", "de"),
+        ("La foire a ouvert le 3 mai 2020 et se termine le dimanche 26 juillet.", "fr"),
+    ],
+)
+def test_undated_article_takes_the_weekday_year_nearest_the_years_it_names(text: str, language: str) -> None:
+    # 26 July was a Sunday in 2020 and in 2026: a text about 2020 means 2020, not the latest fitting year
+    got = values(text, language, None, today=date(2026, 11, 1))
+    assert "2020-07-26" in got and "2026-07-26" not in got
+    # without a named year, the latest fitting year up to today, as before
+    assert values("It closes on Sunday, July 26.", "en", None, today=date(2026, 11, 1)) == ["2026-07-26"]
+
+
+def test_named_years_choose_by_count_then_newest() -> None:
+    # 16 November: a Monday in 2015 and in 2020; the text names 2014 twice and 2021 once -> the year nearest 2014
+    got = values("In 2014 and again in 2014, then 2021: talks opened on Monday, November 16.", "en", None, today=date(2026, 1, 1))
+    assert got[-1] == "2015-11-16"
+    # a year after today does not count
+    assert values("By 2040 it ends; talks opened on Monday, November 16.", "en", None, today=date(2025, 6, 1))[-1] == "2020-11-16"
+
+
 def test_undated_article_without_anchor_skips_relative_dates() -> None:
     assert found("Talks opened on Monday and ended last week, on November 16.", "en", None) == []
     assert values("Talks began in 2019 and on 3 May 2021.", "en", None) == ["2019-01-01", "2021-05-03"]

@@ -663,12 +663,15 @@ def extract_dates(
     """Dates mentioned in ``text``, in text order, resolved against ``published_at``.
 
     ``today`` (default: the current date) only matters for undated articles: a
-    yearless date with a weekday takes the latest year up to ``today.year`` that fits.
+    yearless date with a weekday takes, of the years up to ``today.year`` that fit, the
+    one nearest to the year the text's full dates name most (:func:`text_year`), else the latest.
 
     >>> [(d.text, d.value.isoformat(), d.precision) for d in extract_dates("Am Montag, 16. November, und Mitte Januar", "de", date(2020, 11, 22))]
     [('Montag, 16. November', '2020-11-16', 'day'), ('Mitte Januar', '2021-01-01', 'month')]
     >>> [d.value.isoformat() for d in extract_dates("Talks opened on Monday, November 16. On Friday they ended.", "en", None, today=date(2024, 5, 1))]
     ['2020-11-16', '2020-11-20']
+    >>> [d.value.isoformat() for d in extract_dates("Cierre en 2020: el domingo 26 de julio.", "es", None, today=date(2026, 11, 1))]
+    ['2020-01-01', '2020-07-26']
     >>> extract_dates("the 17-year war", "en", None)
     []
     """
@@ -683,14 +686,21 @@ def extract_dates(
         pub = published_at
     today = today or date.today()
     resolved: dict[int, tuple[date, str]] = {}
-    # pass 1: what needs no anchor (and, with no publication date, what sets one)
-    for i, c in enumerate(cands):
-        try:
-            r = _resolve_absolute(c, rules, pub, today)
-        except (ValueError, OverflowError):  # a date outside year 1..9999
-            r = None
-        if r is not None:
-            resolved[i] = r
+    # pass 1: what needs no anchor (and, with no publication date, what sets one): dates with
+    # their year first; the years they name then choose among the years a weekday fits
+    hint: int | None = None
+    for step in ("year", "rest"):
+        if step == "rest":
+            hint = text_year([v.year for v, _ in resolved.values()], today)
+        for i, c in enumerate(cands):
+            if bool(c.groups.get("y")) != (step == "year"):
+                continue
+            try:
+                r = _resolve_absolute(c, rules, pub, today, hint)
+            except (ValueError, OverflowError):  # a date outside year 1..9999
+                r = None
+            if r is not None:
+                resolved[i] = r
     anchor = pub
     if anchor is None:
         days = [v for v, p in resolved.values() if p == "day" and v <= today]
@@ -754,12 +764,31 @@ def _nearest_month(m: int, anchor: date) -> date:
     return best
 
 
-def _weekday_year(m: int, d: int, wd: int, today: date) -> date | None:
-    for y in range(today.year, today.year - 29, -1):
-        cand = _safe_date(y, m, d)
-        if cand is not None and cand.weekday() == wd:
-            return cand
-    return None
+def text_year(years: Sequence[int], today: date) -> int | None:
+    """The year a text is about: the one its full dates name most often (the newest on a tie), up to ``today``.
+
+    >>> text_year([2019, 2020, 2020, 2031], date(2026, 1, 1))
+    2020
+    >>> text_year([2018, 2019], date(2026, 1, 1)), text_year([], date(2026, 1, 1))
+    (2019, None)
+    """
+    counts: dict[int, int] = {}
+    for y in years:
+        if y <= today.year:
+            counts[y] = counts.get(y, 0) + 1
+    return max(counts, key=lambda y: (counts[y], y)) if counts else None
+
+
+def _weekday_year(m: int, d: int, wd: int, today: date, near: int | None = None) -> date | None:
+    """The date ``d.m.`` on weekday ``wd`` in the 29 years up to ``today``: the latest, or the nearest to year ``near``.
+
+    >>> _weekday_year(7, 26, 6, date(2026, 11, 1)), _weekday_year(7, 26, 6, date(2026, 11, 1), near=2019)
+    (datetime.date(2026, 7, 26), datetime.date(2020, 7, 26))
+    """
+    fits = [c for y in range(today.year, today.year - 29, -1) if (c := _safe_date(y, m, d)) is not None and c.weekday() == wd]
+    if not fits or near is None:
+        return fits[0] if fits else None
+    return min(fits, key=lambda c: (abs(c.year - near), -c.year))
 
 
 def _month_of(c: _Cand, rules: _Rules) -> int | None:
@@ -785,7 +814,7 @@ def _weekday_of(c: _Cand, rules: _Rules) -> int | None:
     return rules.weekdays.get(key)
 
 
-def _resolve_absolute(c: _Cand, rules: _Rules, pub: date | None, today: date) -> tuple[date, str] | None:
+def _resolve_absolute(c: _Cand, rules: _Rules, pub: date | None, today: date, year_hint: int | None = None) -> tuple[date, str] | None:
     g = c.groups
     k = c.kind
     if k == "ymd":
@@ -814,7 +843,7 @@ def _resolve_absolute(c: _Cand, rules: _Rules, pub: date | None, today: date) ->
             return (v, "day") if v else None
         wd = _weekday_of(c, rules)
         if pub is None and wd is not None:
-            v = _weekday_year(m, d, wd, today)
+            v = _weekday_year(m, d, wd, today, year_hint)
             return (v, "day") if v else None
         return None
     if k == "my":
