@@ -253,17 +253,45 @@ class Vocabulary:
         memo[1][id(ids)] = (ids, out)
         return out
 
+    def _weighted(self, words: Words) -> tuple[np.ndarray, float]:
+        """``words``' tf × idf weights and their norm, made once per array while the frequencies hold
+        (an article is compared with several representatives, a representative with several articles)."""
+        memo = self._memo
+        if memo[0] != self.n_docs:
+            memo[:] = [self.n_docs, {}]
+        key = ("w", id(words[0]))
+        hit = memo[1].get(key)
+        if hit is not None and hit[0] is words[0] and hit[1] is words[1]:
+            return hit[2], hit[3]
+        w = words[1] * self._idf_array(words[0])
+        norm = float(np.sqrt(w @ w))
+        memo[1][key] = (words[0], words[1], w, norm)
+        return w, norm
+
     def lexical_score(self, a: Words, b: Words) -> float:
         """Cosine of sublinear-tf × idf vectors (:func:`word_vector` arrays)."""
         if not len(a[0]) or not len(b[0]):
             return 0.0
-        _, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+        ia, ib = _common_indices(a[0], b[0])
         if not len(ia):
             return 0.0
-        wa = a[1] * self._idf_array(a[0])
-        wb = b[1] * self._idf_array(b[0])
-        na, nb = float(np.sqrt(wa @ wa)), float(np.sqrt(wb @ wb))
+        wa, na = self._weighted(a)
+        wb, nb = self._weighted(b)
         return float(wa[ia] @ wb[ib]) / (na * nb) if na and nb else 0.0
+
+
+def _common_indices(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where two sorted arrays of unique ids share a value: the indices into each, in increasing order
+    (what ``np.intersect1d(a, b, assume_unique=True, return_indices=True)`` gives, without its sort).
+
+    >>> ia, ib = _common_indices(np.array([2, 5, 9], np.uint32), np.array([1, 5, 9, 12], np.uint32))
+    >>> ia.tolist(), ib.tolist()
+    ([1, 2], [1, 2])
+    """
+    pos = np.searchsorted(b, a)
+    pos[pos == len(b)] = 0
+    ia = np.flatnonzero(b[pos] == a)
+    return ia, pos[ia]
 
 
 class Digest:
@@ -348,7 +376,25 @@ def _jaccard(a: Any, b: Any) -> float:
     """MinHash Jaccard estimate for tuples or arrays (0 when either is empty)."""
     if len(a) == 0 or len(b) == 0 or len(a) != len(b):
         return 0.0
-    return float(np.mean(np.asarray(a, dtype=np.uint64) == np.asarray(b, dtype=np.uint64)))
+    if not (isinstance(a, np.ndarray) and a.dtype.kind == "u" and isinstance(b, np.ndarray) and b.dtype.kind == "u"):
+        a, b = np.asarray(a, dtype=np.uint64), np.asarray(b, dtype=np.uint64)
+    return np.count_nonzero(a == b) / len(a)  # np.mean of the booleans, without its overhead (same float)
+
+
+def _mean(x: np.ndarray) -> float:
+    """``float(np.mean(x))`` of a float32 or float64 array, without ``np.mean``'s Python overhead: the
+    same sum (``np.add.reduce``) divided by the count in float64, rounded to the array's type (bit-identical).
+
+    >>> x = np.array([0.1, 0.7, 0.3], dtype=np.float32)
+    >>> _mean(x) == float(np.mean(x)), _mean(x[::-1]) == float(x[::-1].mean())
+    (True, True)
+    """
+    return float(_mean_scalar(x))
+
+
+def _mean_scalar(x: np.ndarray) -> Any:
+    """:func:`_mean` as NumPy returns it: a scalar of the array's type."""
+    return x.dtype.type(float(np.add.reduce(x, axis=None)) / x.size)
 
 
 def document_vector(p: Profile) -> np.ndarray:
@@ -421,6 +467,22 @@ def length_correlation(a: Profile, b: Profile, min_sentences: int = 5) -> float 
     return float(np.corrcoef(x, y)[0, 1])
 
 
+def _top_values(sim: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` largest values of ``sim`` (at least one), largest first, laid out as
+    ``np.sort(sim, axis=None)[::-1][:k]`` lays them out (a reversed view of ascending values, so a
+    mean of them sums in the same order), without sorting all of ``sim``.
+
+    >>> sim = np.array([[0.1, 0.9, 0.3], [0.8, 0.2, 0.7]], dtype=np.float32)
+    >>> _top_values(sim, 2).tolist() == np.sort(sim, axis=None)[::-1][:2].tolist()
+    True
+    """
+    n = sim.size
+    k = max(1, min(k, n))
+    if k >= n:
+        return np.sort(sim, axis=None)[::-1][:k]
+    return np.sort(np.partition(sim, n - k, axis=None)[n - k :])[::-1]
+
+
 def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) -> dict[str, float]:
     """Symmetric features of one article pair. ``vocabulary`` (document frequencies) enables
     the lexical score, which is only computed for two articles in the same language."""
@@ -430,9 +492,9 @@ def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) ->
     else:
         sim = np.zeros((max(1, len(pa.sentence_vectors)), max(1, len(pb.sentence_vectors))), dtype=np.float32)
     row_best, col_best = sim.max(axis=1), sim.max(axis=0)
-    flat = np.sort(sim, axis=None)[::-1]
     na, nb = sim.shape
-    diag = float(np.mean(sim[np.arange(na), np.minimum(nb - 1, np.round(np.arange(na) * nb / na).astype(np.intp))]))
+    top = _top_values(sim, 5)
+    diag = _mean(sim[np.arange(na), np.minimum(nb - 1, np.round(np.arange(na) * nb / na).astype(np.intp))])
     comparable = a.script == b.script and bool(a.names) and bool(b.names)
     shared = len(a.names & b.names) if comparable else 0
     union = len(a.names | b.names) if comparable else 0
@@ -449,7 +511,7 @@ def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) ->
     same_language = pa.language == pb.language and vocabulary is not None and vocabulary.n_docs >= 2
     lexical = vocabulary.lexical_score(a.words, b.words) if same_language and vocabulary is not None else 0.0
     lengths = length_correlation(pa, pb) if pa.language != pb.language else None
-    align_mean = float(row_best.mean() + col_best.mean()) / 2
+    align_mean = float(_mean_scalar(row_best) + _mean_scalar(col_best)) / 2  # summed in float32, as np.mean's scalars
     monotone = 0.0
     if pa.language != pb.language and min(sa, sb) >= 4 and min(sa, sb) / max(sa, sb) >= 0.75 and align_mean >= 0.45:
         from storyline.similarity import monotone_alignment
@@ -464,9 +526,9 @@ def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) ->
         "title_score": _cos(pa.title_vector, pb.title_vector),
         "document_score": _cos(a.document_vector(), b.document_vector()),
         "align_mean_score": align_mean,
-        "top5_pair_score": float(flat[: max(1, min(5, flat.size))].mean()),
+        "top5_pair_score": _mean(top),
         "diagonal_score": diag,
-        "aligned50_fraction": float(((row_best > 0.5).mean() + (col_best > 0.5).mean()) / 2),
+        "aligned50_fraction": (np.count_nonzero(row_best > 0.5) / na + np.count_nonzero(col_best > 0.5) / nb) / 2,
         "minhash_score": _jaccard(pa.shingles, pb.shingles),
         "name_score": shared / (union + 3) if union else 0.0,  # shrunk: two short name lists prove little
         "name_shared_log": math.log1p(shared),
