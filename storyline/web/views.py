@@ -266,7 +266,8 @@ def map_picture(places: Sequence[Mapping[str, Any]], *, width: int = 900, ratio:
     ``places`` are ``{"name", "place_id", "country", "n_articles"}`` (a story's or an event's).
     A country's count is the most articles naming it or one place in it (a lower bound on the
     articles naming any of them: counts of different places can't be added). Countries missing
-    from the 1:110m outlines get a ring at their capital; regions (``iso:CC-XX``) shade their
+    from the 1:110m outlines get a ring at their capital, and so do countries too small to see in the
+    view (Qatar on the world); regions (``iso:CC-XX``) shade their
     country and are listed in ``unplaced``, as is anything without coordinates. ``world`` and
     ``locate`` default to the shipped outlines and gazetteer (:mod:`storyline.web.geo`).
 
@@ -312,7 +313,7 @@ def map_picture(places: Sequence[Mapping[str, Any]], *, width: int = 900, ratio:
             continue
         x, y = geo.project(*point)
         focus.append((x, y))
-        dots.append({"name": name, "country": country_name, "n": n, "mx": x, "my": y, "kind": "country" if is_country else "city"})
+        dots.append({"name": name, "country": country_name, "country_code": code or "", "n": n, "mx": x, "my": y, "kind": "country" if is_country else "city"})
 
     vx, vy, vw, vh, squeeze = _view_box(focus, world, ratio)
     k = vw / width  # display units per screen pixel: dots and text keep their size whatever the zoom
@@ -330,8 +331,15 @@ def map_picture(places: Sequence[Mapping[str, Any]], *, width: int = 900, ratio:
             shaded.append(entry)
         else:
             land.append(entry)
+    ringed = {d["country_code"] for d in dots}
+    for c in shaded:  # a country too small to see at this zoom (Qatar on the world) gets a ring at its label point
+        shape = world.countries[c["code"]]
+        if c["code"] not in ringed and max(shape.bbox[2] - shape.bbox[0], (shape.bbox[3] - shape.bbox[1]) / squeeze) * squeeze < vw * 0.012:
+            dots.append({"name": shape.name, "country": "", "country_code": c["code"], "n": c["n"], "mx": float(shape.label[0]),
+                         "my": float(shape.label[1]), "kind": "country"})
     dots.sort(key=lambda d: (-d["n"], d["name"]))
     for i, dot in enumerate(dots):
+        del dot["country_code"]
         dot["x"] = round(dot.pop("mx") * squeeze, 1)
         dot["y"] = round(dot.pop("my"), 1)
         dot["r"] = round(min(12.0, 3.5 + 2.0 * dot["n"] ** 0.5) * k, 2)
@@ -351,7 +359,8 @@ def map_picture(places: Sequence[Mapping[str, Any]], *, width: int = 900, ratio:
         if counts:
             legend.append({"shade": shade, "label": str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"})
     n_countries = len(shaded)
-    aria = f"Map of {len(dots)} place{'s' if len(dots) != 1 else ''} in {n_countries} countr{'ies' if n_countries != 1 else 'y'}"
+    n_places = sum(1 for p in places if p.get("place_id"))
+    aria = f"Map of {n_places} place{'s' if n_places != 1 else ''} in {n_countries} countr{'ies' if n_countries != 1 else 'y'}"
     return {
         "view_box": f"{vx} {vy} {vw} {vh}",
         "width": width,
@@ -368,4 +377,6 @@ def map_picture(places: Sequence[Mapping[str, Any]], *, width: int = 900, ratio:
         "legend": legend,
         "aria_label": aria,
         "empty": not dots and not shaded,
+        "has_rings": any(d["kind"] == "country" for d in dots),
+        "has_cities": any(d["kind"] == "city" for d in dots),
     }

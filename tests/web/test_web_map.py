@@ -122,7 +122,8 @@ def test_close_places_get_a_regional_box_far_ones_the_world() -> None:
     assert {c["code"] for c in near["shaded"]} == {"AF"} and "US" not in {c["code"] for c in near["land"]}
     far = map_picture([{"name": n, "place_id": f"iso:{c}", "country": c, "n_articles": 1} for n, c in (("Afghanistan", "AF"), ("Qatar", "QA"), ("United States", "US"))])
     assert far["world_view"] and far["view_box"].startswith("0.0 ") and far["squeeze"] == 1.0
-    assert {c["code"] for c in far["shaded"]} == {"AF", "QA", "US"} and far["dots"] == []
+    assert {c["code"] for c in far["shaded"]} == {"AF", "QA", "US"}
+    assert [(d["name"], d["kind"]) for d in far["dots"]] == [("Qatar", "country")]  # too small to see on the world: a ring
     assert [c["name"] for c in near["country_labels"]] == ["Afghanistan"] and far["country_labels"] == []
     lone = map_picture([DOHA])  # one city: a box of sensible size around it, not a pin-point
     assert 250 <= float(lone["view_box"].split()[2]) < 600
@@ -151,7 +152,7 @@ def test_hostile_place_names_are_escaped_in_the_svg() -> None:
     assert "&lt;script&gt;" in html
     root = ET.fromstring(html)  # well-formed: no attribute or element broke out
     svg = root.find("svg")
-    assert svg is not None and svg.get("role") == "img" and "1 place" in (svg.get("aria-label") or "")
+    assert svg is not None and svg.get("role") == "img" and svg.get("aria-label") == "Map of 2 places in 1 country"
     titles = [t.text for t in root.iter("title")]
     assert any(t and t.startswith(HOSTILE) for t in titles)
     assert not [e for e in root.iter() if e.tag in ("script", "foreignObject") or any(a.startswith("on") for a in e.attrib)]
