@@ -204,6 +204,39 @@ def test_story_has_events_timeline_entities_places(store, corpus):  # type: igno
     assert store.get_story("nope") is None
 
 
+def test_untitled_events_get_a_headline_and_undated_events_the_month_their_text_names(store):  # type: ignore[no-untyped-def]
+    """A text file has no title: the event shows its first title, else its first member's opening sentence.
+    An event with no day anywhere sits on the timeline at the month its text names, else as undated —
+    never at the moment it was stored."""
+    from datetime import date
+
+    from storyline.types import DateMention
+
+    def untitled(title: str, text: str, months: tuple[date, ...] = ()) -> NewArticle:
+        article = Article.from_text(title, text, source=f"test:{text[:12]}", language_hint="en")
+        profile = toy_profile(article.article_id, [1, 0, 0], title, text=text).replace(
+            dates=tuple(DateMention(m.strftime("%B %Y"), m, precision="month") for m in months))
+        return NewArticle(article, profile, outlet="wire")
+
+    quiet = untitled("", "Envoys met in Doha again, officials said on Thursday. Nothing was agreed.", (date(2021, 5, 1),))
+    titled = untitled("Doha talks resume", "The second day of talks began in Doha.")
+    silent = untitled("", "A spokesman declined to comment on the talks. More later.")
+    late = make("Deal signed in Doha", "The deal was signed in Doha.", direction=[1, 0, 0], day="2020-02-29")
+    store.write(WriteBatch(articles=[NewArticle(quiet.article, quiet.profile, "wire", "ev-quiet"),
+                                     NewArticle(titled.article, titled.profile, "wire2", "ev-quiet"),
+                                     NewArticle(silent.article, silent.profile, "wire", "ev-silent"),
+                                     NewArticle(late.article, late.profile, "bbc", "ev-deal")],
+                           stories={"ev-quiet": "st", "ev-silent": "st", "ev-deal": "st"},
+                           event_days={"ev-deal": ("2020-02-29", "2020-02-29")}))
+    assert store.get_event("ev-quiet").headline == "Doha talks resume"  # type: ignore[union-attr]
+    assert store.get_event("ev-silent").headline == "A spokesman declined to comment on the talks."  # type: ignore[union-attr]
+    story = store.get_story("st")
+    assert story is not None and story.headline
+    assert [(t["event_id"], t["date"], t["precision"]) for t in story.timeline] == [
+        ("ev-deal", "2020-02-29", "day"), ("ev-quiet", "2021-05-01", "month"), ("ev-silent", None, "day")]
+    assert story.timeline[2]["first_seen"] and story.timeline[2]["last_date"] is None
+
+
 def test_entity_with_name_variants(store, corpus):  # type: ignore[no-untyped-def]
     _ingest(store, corpus)
     for query in ("mark mili", "Mark Milley", "马克·米利"):

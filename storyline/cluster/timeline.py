@@ -40,7 +40,7 @@ import numpy as np
 
 from storyline.types import Profile
 
-__all__ = ["EventEntry", "Timeline", "article_date", "event_entry", "event_profiles", "story_timeline"]
+__all__ = ["EventEntry", "Timeline", "article_date", "event_date", "event_entry", "event_profiles", "story_timeline"]
 
 _WHO_LABELS = ("PER", "ORG")
 _SKIP_UNITS = {"", "year", "day"}
@@ -124,7 +124,18 @@ def event_profiles(event_id: str, clusterer: Any, profiles: Mapping[str, Profile
     return out
 
 
-def _event_date(members: list[Profile]) -> tuple[date | None, str | None, str]:
+def event_date(members: list[Profile]) -> tuple[date | None, str | None, str]:
+    """When an event happened, from its members' profiles: ``(day, source, precision)`` as in
+    :func:`article_date`; the day most members give at the finest precision any gives (ties: the earliest).
+
+    >>> from storyline.cluster.testing import toy_profile
+    >>> from storyline.types import DateMention
+    >>> undated = toy_profile("u", [1.0], "Talks").replace(published_at=None)
+    >>> event_date([undated, undated.replace(dates=(DateMention("May 2021", date(2021, 5, 1), precision="month"),))])
+    (datetime.date(2021, 5, 1), 'text', 'month')
+    >>> event_date([undated])
+    (None, None, 'day')
+    """
     found = [article_date(p) for p in members]
     for precision in ("day", "month", "year"):
         days = Counter(d for d, _, pr in found if d is not None and pr == precision)
@@ -207,7 +218,7 @@ def event_entry(event_id: str, clusterer: Any, profiles: Mapping[str, Profile] |
     """One event's date, headlines and key facts (``k`` of each kind)."""
     ev = clusterer.events_[event_id]
     members = event_profiles(event_id, clusterer, profiles)
-    day, source, precision = _event_date(members)
+    day, source, precision = event_date(members)
     return EventEntry(
         event_id=event_id,
         date=day.isoformat() if day else None,

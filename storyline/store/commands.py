@@ -303,6 +303,20 @@ def stories_command(db: str | None, as_json: bool, **kw: Any) -> None:
            ["story", "headline", "events", "articles / independent", "languages", "sources", "seen"], rows)
 
 
+def timeline_date(entry: dict[str, Any]) -> str:
+    """How a timeline entry's date reads: a day, a month or a year as precise as the text gave it, else when it was stored.
+
+    >>> timeline_date({"date": "2021-05-01", "precision": "month"}), timeline_date({"date": "2018-08-26", "precision": "day"})
+    ('2021-05', '2018-08-26')
+    >>> timeline_date({"date": None, "first_seen": "2026-11-29"})
+    'undated (stored 2026-11-29)'
+    """
+    day = entry.get("date")
+    if not day:
+        return f"undated (stored {entry['first_seen']})" if entry.get("first_seen") else "undated"
+    return {"month": day[:7], "year": day[:4]}.get(entry.get("precision") or "day", day)
+
+
 @click.command()
 @click.argument("story_id")
 @db_option
@@ -319,7 +333,7 @@ def story_command(story_id: str, db: str | None, as_json: bool) -> None:
         return
     click.echo(f"{story.story_id}: {story.headline}  ({story.n_events} events, {story.n_articles} articles, {story.n_independent} independent)")
     _table("timeline", ["date", "event", "headlines", "articles"],
-           [[t["date"] or "—", t["event_id"], "\n".join(f"[{k}] {v}" for k, v in t["headlines"].items()), str(t["n_articles"])] for t in story.timeline])
+           [[timeline_date(t), t["event_id"], "\n".join(f"[{k}] {v}" for k, v in t["headlines"].items()), str(t["n_articles"])] for t in story.timeline])
     if story.entities:
         _table("entities", ["name", "type", "spellings"],
                [[e["name"], e["label"], "; ".join(f"{k}: {', '.join(v)}" for k, v in e["variants"].items())] for e in story.entities[:15]])

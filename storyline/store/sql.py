@@ -43,6 +43,7 @@ from storyline.types import Article, Profile, RecordError
 
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s|[。！？]")
 
 
 def utc_text(value: datetime | None) -> str | None:
@@ -514,19 +515,28 @@ class SQLStore:
         self._ensure_event(cur, event_id)
         self._x(cur, "SELECT COUNT(*), MIN(seen_at), MAX(seen_at), MIN(seq) FROM articles WHERE event_id = ?", [event_id])
         n, first_seen, last_seen, first_seq = cur.fetchone()
-        self._x(cur, "SELECT language, COUNT(*), MIN(seq) FROM articles WHERE event_id = ? GROUP BY language", [event_id])
+        self._x(
+            cur,
+            "SELECT language, COUNT(*), MIN(seq), MIN(CASE WHEN title <> '' THEN seq END) FROM articles WHERE event_id = ? GROUP BY language",
+            [event_id],
+        )
         by_language = cur.fetchall()
         languages = {r[0]: int(r[1]) for r in by_language}
         headlines: dict[str, str] = {}
         headline = ""
         if by_language:
-            seqs = [int(r[2]) for r in by_language]
+            # per language the first member's title, or the first titled member's; a language none of whose
+            # members has a title gets its first member's opening sentence
+            titled = {int(r[3]) for r in by_language if r[3] is not None}
+            seqs = sorted(titled | {int(r[2]) for r in by_language if r[3] is None})
             marks = ",".join("?" * len(seqs))
-            self._x(cur, f"SELECT language, title, seq FROM articles WHERE seq IN ({marks}) ORDER BY seq", seqs)
-            for language, title, seq in cur.fetchall():
-                headlines[language] = title
-                if int(seq) == int(first_seq):
-                    headline = title
+            self._x(cur, f"SELECT language, title, SUBSTR(text, 1, 400), seq FROM articles WHERE seq IN ({marks}) ORDER BY seq", seqs)
+            language_of: dict[int, str] = {}
+            for language, title, lead, seq in cur.fetchall():
+                headlines[language] = title if int(seq) in titled else lead_headline(lead)
+                language_of[int(seq)] = language
+            # the event's headline: its first title, else the opening of its first member
+            headline = headlines[language_of[min(titled) if titled else int(first_seq)]]
         self._x(cur, "SELECT outlet, COUNT(*) FROM articles WHERE event_id = ? AND outlet <> '' GROUP BY outlet", [event_id])
         sources = {r[0]: int(r[1]) for r in cur.fetchall()}
         self._x(
@@ -583,7 +593,7 @@ class SQLStore:
             cur,
             """UPDATE stories SET headline = ?, n_events = ?, n_articles = ?, n_independent = ?, languages = ?, sources = ?,
                first_seen = ?, last_seen = ? WHERE story_id = ?""",
-            [rows[0][0] if rows else "", len(rows), sum(r[1] for r in rows), sum(r[2] for r in rows), _dumps(_by_count(languages)),
+            [next((r[0] for r in rows if r[0]), ""), len(rows), sum(r[1] for r in rows), sum(r[2] for r in rows), _dumps(_by_count(languages)),
              _dumps(_by_count(sources)), min(firsts) if firsts else None, max(lasts) if lasts else None, story_id],
         )
 
@@ -847,12 +857,16 @@ class SQLStore:
                 f"SELECT {self._EVENT_COLS} FROM events e WHERE e.story_id = ? AND e.merged_into IS NULL AND e.n_articles > 0", [story_id]
             )
         ]
-        events.sort(key=lambda e: (e.first_day or (e.first_seen.date().isoformat() if e.first_seen else "9999"), e.event_id))
+        dated = {e.event_id: self._undated_event_date(e) if not e.first_day else (e.first_day, e.last_day or e.first_day, "event", "day") for e in events}
+        events.sort(key=lambda e: (dated[e.event_id][0] or "9999", e.event_id))
         timeline = tuple(
             {
                 "event_id": e.event_id,
-                "date": e.first_day or (e.first_seen.date().isoformat() if e.first_seen else None),
-                "last_date": e.last_day or (e.last_seen.date().isoformat() if e.last_seen else None),
+                "date": dated[e.event_id][0],  # None: nothing in the articles dates it (``first_seen`` says when it was stored)
+                "last_date": dated[e.event_id][1],
+                "date_source": dated[e.event_id][2],  # "event": the clusterer's day (text or publication); "text": a month or year the text names
+                "precision": dated[e.event_id][3],  # "day" | "month" | "year"
+                "first_seen": e.first_seen.date().isoformat() if e.first_seen else None,
                 "headline": e.headline,
                 "headlines": e.headlines,
                 "n_articles": e.n_articles,
@@ -873,6 +887,21 @@ class SQLStore:
         )
         found = self._cached_disagreements(story_id, events, row) if disagreements else ()
         return self._story_from_row(row, events=tuple(events), timeline=timeline, entities=entities, places=places, disagreements=found)
+
+    def _undated_event_date(self, event: EventRecord, limit: int = 20) -> tuple[str | None, str | None, str | None, str]:
+        """``(date, last_date, source, precision)`` of an event no member of which has a day: the month or year its
+        first ``limit`` members' texts name most (:func:`storyline.cluster.timeline.event_date`), else nothing."""
+        from storyline.cluster.timeline import event_date
+
+        ids = [ref.article_id for ref in event.articles[:limit]]
+        if not ids:
+            return None, None, None, "day"
+        marks = ",".join("?" * len(ids))
+        members = [decode_profile(bytes(data)) for (data,) in self._rows(f"SELECT data FROM profiles WHERE article_id IN ({marks})", ids)]
+        day, source, precision = event_date(members)
+        if day is None:
+            return None, None, None, "day"
+        return day.isoformat(), day.isoformat(), source, precision
 
     def _story_article_refs(self, story_id: str) -> dict[str, list[ArticleRef]]:
         """The articles of every live event of a story, per event (one query; see :meth:`_article_refs`)."""
@@ -1078,6 +1107,29 @@ def _json_key_conditions(alias: str, flt: EventFilter) -> tuple[list[str], list[
             conds.append(f"{alias}.{column} LIKE ? ESCAPE '!'")
             params.append(f"%{key}: %")
     return conds, params
+
+
+def lead_headline(text: str, limit: int = 110) -> str:
+    """A headline for an article without a title: its opening sentence, cut at a word near ``limit`` characters.
+
+    >>> lead_headline("Envoys met in Doha on Monday. The talks went on.")
+    'Envoys met in Doha on Monday.'
+    >>> lead_headline("The minister, speaking after a long night of talks in the capital, said that the deal would be signed soon by both sides")
+    'The minister, speaking after a long night of talks in the capital, said that the deal would be signed soon by…'
+    >>> lead_headline("美国最高军事官员会见了塔利班代表。他的办公室周四证实。")
+    '美国最高军事官员会见了塔利班代表。'
+    >>> lead_headline("")
+    ''
+    """
+    text = " ".join((text or "").split())
+    found = _SENTENCE_END.search(text)
+    sentence = text[: found.end()].strip() if found else text
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[:limit]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:–-") + "…"
 
 
 def _root(article_id: str, parent: dict[str, str]) -> str:
