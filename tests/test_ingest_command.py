@@ -140,6 +140,25 @@ def test_ingest_reports_bad_records_and_goes_on(tmp_path):  # type: ignore[no-un
     assert nodb.returncode == 2 and "no store" in nodb.stderr
 
 
+def test_tables_on_a_narrow_terminal_print_whole_ids(tmp_path):  # type: ignore[no-untyped-def]
+    """An 80-column terminal squeezes the tables, but an event or story id is printed whole (it is what the
+    user copies into `storyline story ID`), and an article without a title is listed under its opening sentence."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("A strong earthquake hit Kabul on Monday, killing dozens. Rescuers searched all night.\n", encoding="utf-8")
+    db = tmp_path / "s.db"
+
+    def cli(*args: str, columns: str = "200") -> str:
+        return subprocess.run([sys.executable, "-m", "storyline.cli", *args, "--db", str(db)], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "COLUMNS": columns}, check=True).stdout
+
+    cli("ingest", str(tmp_path / "in"), "--profiler", "lexical", "--workers", "0")
+    (event,) = json.loads(cli("events", "--json"))["items"]
+    assert event["headline"] == "A strong earthquake hit Kabul on Monday, killing dozens."
+    for command, wanted in (("events", event["event_id"]), ("stories", event["story_id"]), ("story", event["event_id"])):
+        table = cli(command, *([event["story_id"]] if command == "story" else []), columns="80")
+        assert wanted in table and max(len(line) for line in table.splitlines() if line[:1] in "┏┃┡│└") <= 80, table
+
+
 def test_ingest_refuses_notice_pages_unless_kept(tmp_path):  # type: ignore[no-untyped-def]
     """A captcha/anti-bot page is a failed record naming the file and the reason; the articles beside it are stored."""
     (tmp_path / "in").mkdir()

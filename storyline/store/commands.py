@@ -105,14 +105,15 @@ def _print_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def _table(title: str, columns: Sequence[str], rows: list[list[str]]) -> None:
+def _table(title: str, columns: Sequence[str], rows: list[list[str]], *, ids: Sequence[int] = (0,)) -> None:
+    """Print a rich table; the ``ids`` columns are never wrapped or cut (ids are to be copied into the next command)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)
-    for c in columns:
-        table.add_column(c)
+    for i, c in enumerate(columns):
+        table.add_column(c, no_wrap=i in ids, min_width=max((len(str(r[i])) for r in rows), default=0) if i in ids else None)
     for r in rows:
         table.add_row(*[escape(str(x)) for x in r])
     Console(highlight=False).print(table)
@@ -333,7 +334,8 @@ def story_command(story_id: str, db: str | None, as_json: bool) -> None:
         return
     click.echo(f"{story.story_id}: {story.headline}  ({story.n_events} events, {story.n_articles} articles, {story.n_independent} independent)")
     _table("timeline", ["date", "event", "headlines", "articles"],
-           [[timeline_date(t), t["event_id"], "\n".join(f"[{k}] {v}" for k, v in t["headlines"].items()), str(t["n_articles"])] for t in story.timeline])
+           [[timeline_date(t), t["event_id"], "\n".join(f"[{k}] {v}" for k, v in t["headlines"].items()), str(t["n_articles"])] for t in story.timeline],
+           ids=(0, 1))
     if story.entities:
         _table("entities", ["name", "type", "spellings"],
                [[e["name"], e["label"], "; ".join(f"{k}: {', '.join(v)}" for k, v in e["variants"].items())] for e in story.entities[:15]])
