@@ -33,6 +33,7 @@ EventClusterer(threshold=0.5, ...)
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from dataclasses import dataclass, field
 from datetime import date
@@ -132,14 +133,15 @@ class EventState:
                 df[name] = df.get(name, 0) + n
 
     def terms(
-        self, digest: Digest, vector: np.ndarray, compare: int, vocabulary: Vocabulary | None = None
+        self, digest: Digest, vector: np.ndarray, compare: int, vocabulary: Vocabulary | None = None, memo: dict[Any, Any] | None = None
     ) -> tuple[dict[str, float], list[tuple[Digest, dict[str, float]]]]:
         """The article–event score's inputs for ``digest`` (with ``vector = key_vector(profile)``),
-        and the raw pair features against the closest representatives."""
+        and the raw pair features against the closest representatives. ``memo``: link features already
+        made for a (digest, representative) pair while ``vocabulary`` stood still (see :func:`_link_memo`)."""
         reps = self.representatives
         closeness = np.array([float(r.key() @ vector) for r in reps])
         chosen = [reps[i] for i in np.argsort(-closeness, kind="stable")[:compare]]
-        pairs = [(r, link_features(digest, r, vocabulary)) for r in chosen]
+        pairs = [(r, link_features(digest, r, vocabulary) if memo is None else _link_memo(memo, digest, r, vocabulary)) for r in chosen]
         scored = sorted((link_terms(f) for _, f in pairs), key=lambda t: -(t["title_score"] + t["lead_passage_score"] + 2 * t["diagonal_score"]))
         terms = event_terms(
             digest,
@@ -161,6 +163,17 @@ class EventState:
         v = np.asarray(self.vector_sum, dtype=np.float32)
         norm = float(np.linalg.norm(v))
         return v / norm if norm > 0 else v
+
+
+def _link_memo(memo: dict[Any, Any], a: Digest, b: Digest, vocabulary: Vocabulary | None) -> dict[str, float]:
+    """:func:`link_features` of ``a`` and ``b``, made once per ``memo`` (which must not outlive the
+    vocabulary's state: the lexical score reads it). The two digests are kept with the features, so
+    their ids stay theirs while the memo lives."""
+    key = (id(a), id(b))
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = (a, b, link_features(a, b, vocabulary))
+    return hit[2]  # type: ignore[no-any-return]
 
 
 def segment_translation(profile: Profile, threshold: float = 0.6) -> tuple[str, str, float] | None:
@@ -664,6 +677,10 @@ class EventClusterer:
         scored at the start (:meth:`settle`)."""
         if not self._fitted or self.consolidate_threshold >= 1.0:
             return
+        with self._memo_links():
+            self._consolidate(events)
+
+    def _consolidate(self, events: Collection[str] | None) -> None:
         scores: dict[tuple[str, str], float] = {}
         apart = self._split_pairs()
         for event_id in list(self._live) if events is None else [e for e in self._live if e in events]:
@@ -695,10 +712,26 @@ class EventClusterer:
         """
         if not self._fitted or not self.unsettled_:
             return
-        self.rescue_singletons(set(self.unsettled_))
-        small = {e for e in self.unsettled_ if e in self.events_ and self.events_[e].n_articles <= self.settle_max_size}
-        self.consolidate(small)  # a rescued article's event is among the unsettled now
+        with self._memo_links():  # no article is learned meanwhile: pairs scored by the rescue are not scored again
+            self.rescue_singletons(set(self.unsettled_))
+            small = {e for e in self.unsettled_ if e in self.events_ and self.events_[e].n_articles <= self.settle_max_size}
+            self.consolidate(small)  # a rescued article's event is among the unsettled now
         self.unsettled_ = set()
+
+    @contextlib.contextmanager
+    def _memo_links(self) -> Iterator[None]:
+        """While no article is learned (the vocabulary stands still), each (article, representative) pair's
+        link features are made once: :meth:`consolidate` scores an event again after each merge, mostly
+        on pairs it scored before. The memo lives only inside this block (never in a snapshot)."""
+        if getattr(self, "_links", None) is not None:
+            yield
+            return
+        self._links: dict[Any, Any] | None = {}
+        try:
+            yield
+        finally:
+            self._links = None
+            del self._links
 
     def split_candidates(self) -> set[str]:
         """Ids of the articles :meth:`split_events` needs digests of: the members of every live event
@@ -853,8 +886,9 @@ class EventClusterer:
     def _state_agreement(self, src: EventState, dst: EventState, *, copies: bool = False) -> float:
         """:meth:`_agreement` of two event states (live or not)."""
         scores = []
+        memo = getattr(self, "_links", None)
         for d in src.representatives:
-            terms, pairs = dst.terms(d, key_vector(d.profile), self.compare, self.vocabulary_)
+            terms, pairs = dst.terms(d, key_vector(d.profile), self.compare, self.vocabulary_, memo)
             score = event_score(terms, self.weights)
             if copies and any(self._copy_kind(d.profile, rep.profile, f) for rep, f in pairs):
                 score = max(score, 0.99)
@@ -869,6 +903,11 @@ class EventClusterer:
         result does not depend on the collection's order."""
         if self.rescue_threshold >= 1.0:
             return
+        with self._memo_links():
+            self._rescue(events)
+
+    def _rescue(self, events: Collection[str] | None) -> None:
+        memo = self._links
         for event_id in [e for e in self._live if self.events_[e].n_articles == 1 and (events is None or e in events)]:
             ev = self.events_.get(event_id)
             if ev is None or ev.n_articles != 1 or ev.retired:
@@ -879,7 +918,7 @@ class EventClusterer:
             for other in self._candidates(digest):
                 if other == event_id:
                     continue
-                score = event_score(self.events_[other].terms(digest, vector, self.compare, self.vocabulary_)[0], self.weights)
+                score = event_score(self.events_[other].terms(digest, vector, self.compare, self.vocabulary_, memo)[0], self.weights)
                 if score >= best_score:
                     best, best_score = other, score
             if best is not None:
