@@ -23,6 +23,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +44,55 @@ def cut(text: str, size: int = 1800) -> str:
     return head[: ends[-1]].strip() if ends and ends[-1] > size * 0.7 else head
 
 
+def _pieces(text: str) -> list[str]:
+    """``text`` cut into consecutive pieces of ≤ 1,800 characters (at sentence ends), no overlap; the last
+    piece may be short."""
+    out = []
+    rest = text.strip()
+    while rest:
+        head = cut(rest)
+        out.append(head)
+        rest = rest[len(head) :].strip()
+    return out
+
+
+def more_articles(first: list[Article]) -> list[Article]:
+    """Distinct articles beyond the clustering texts, for runs longer than those (≈ 1,400 more), best first:
+    each distinct text of ../shared/data/semeval2022-task8 with ≥ 1,500 characters (its first ≤ 1,800-character
+    piece, as for the clustering texts); then the next pieces of every text longer than one piece, each
+    ≥ 1,500 characters (different sentences of one report, never overlapping); then last pieces of
+    1,000–1,500 characters. The clustering texts' first pieces are ``first``."""
+    texts: list[tuple[str, str, str, str | None, str]] = []  # (source, title, text, language, outlet)
+    for path in sorted(SHARED.glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            row = json.loads(line)
+            texts.append((f"{path.name}:{row.get('id')}", row.get("title") or "", row.get("text") or "", row.get("lang"), path.stem))
+    pairs = SHARED.parent / "semeval2022-task8"
+    for path in sorted(pairs.glob("*.jsonl")) if pairs.is_dir() else []:
+        for line in path.open(encoding="utf-8"):
+            row = json.loads(line)
+            for k in "12":
+                texts.append((f"{path.name}:{row.get('pair_id')}:{k}", row.get(f"title{k}") or "", row.get(f"text{k}") or "",
+                              row.get(f"lang{k}"), path.stem))
+    seen_ids = {a.article_id for a in first}
+    seen_texts: set[str] = set()
+    ranked: list[list[Article]] = [[], [], []]
+    for source, title, text, language, outlet in texts:
+        if len(text) < 1500 or text in seen_texts:
+            continue
+        seen_texts.add(text)
+        for j, piece in enumerate(_pieces(text)):
+            kind = 0 if j == 0 else 1 if len(piece) >= 1500 else 2 if len(piece) >= 1000 else None
+            if kind is None:
+                continue
+            a = Article.from_text(title if j == 0 else "", piece, source=f"{source}#{j}" if j else source, language_hint=language,
+                                  meta={"outlet": outlet, "piece": ("pair text", "continuation", "tail")[kind]})
+            if a.article_id not in seen_ids:
+                seen_ids.add(a.article_id)
+                ranked[kind].append(a)
+    return ranked[0] + ranked[1] + ranked[2]
+
+
 def articles(n: int) -> tuple[list[Article], str]:
     out: list[Article] = []
     if SHARED.is_dir():
@@ -57,6 +107,17 @@ def articles(n: int) -> tuple[list[Article], str]:
         out.sort(key=lambda a: a.article_id)
         if len(out) >= n:
             return out[:n], f"../shared/data/clustering ({len(out)} texts ≥ 1,500 chars, cut to ≤ 1,800)"
+        more = more_articles(out)
+        if len(out) + len(more) >= n:
+            extra = more[: n - len(out)]
+            mixed = sorted(out + extra, key=lambda a: a.article_id)
+            kinds = {kind: sum(1 for a in extra if a.meta.get("piece") == kind) for kind in ("pair text", "continuation", "tail")}
+            return mixed, (
+                f"../shared/data/clustering ({len(out)} texts ≥ 1,500 chars, cut to ≤ 1,800) + {len(extra)} more from ../shared/data: "
+                f"{kinds['pair text']} texts of semeval2022-task8 ≥ 1,500 chars (each distinct text once, cut the same way), "
+                f"{kinds['continuation']} next ≤ 1,800-char pieces of texts longer than one piece (≥ 1,500 chars each, no overlap), "
+                f"{kinds['tail']} last pieces of 1,000-1,500 chars; interleaved by article id"
+            )
     from importlib import resources
 
     samples = [p for p in resources.files("storyline.samples").iterdir() if p.name.endswith(".txt")]
@@ -114,6 +175,7 @@ def main() -> None:
         "articles": report.added,
         "failed": report.failed,
         "mean_chars": round(sum(len(d.text) for d in docs) / len(docs)),
+        "languages": dict(Counter(d.language_hint or "?" for d in docs).most_common()),
         "source": origin,
         "profiler": args.profiler,
         "workers": args.workers,
