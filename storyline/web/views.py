@@ -207,7 +207,7 @@ def timeline_picture(timeline: Sequence[Mapping[str, Any]], *, width: int = 900,
                 "x2": round(x2, 1),
                 "y": y,
                 "r": round(r, 1),
-                "date": first.isoformat() if first else "undated",
+                "date": _date_label(first, entry.get("precision")) if first else "undated",
                 "year": str(first.year) if first else "",
                 "label": headline[:90] + ("…" if len(headline) > 90 else ""),
                 "n_articles": n,
@@ -233,7 +233,22 @@ def timeline_picture(timeline: Sequence[Mapping[str, Any]], *, width: int = 900,
                     m -= 12
                     y += 1
     height = 40 + max(1, len(timeline)) * row + 10
-    return {"width": width, "height": height, "points": points, "ticks": ticks, "axis_y": 22, "axis_start": left, "axis_end": axis_end}
+    return {"width": width, "height": height, "points": points, "ticks": ticks, "axis_y": 22, "axis_start": left, "axis_end": axis_end,
+            "dates": {p["event_id"]: p["date"] for p in points if p["dated"]},
+            "span": (lo.isoformat(), hi.isoformat()) if lo and hi else None}
+
+
+def _date_label(day: date, precision: Any) -> str:
+    """A timeline date as precise as its source: ``2021-05-01`` at month precision is ``May 2021``.
+
+    >>> _date_label(date(2021, 5, 1), "month"), _date_label(date(2021, 1, 1), "year"), _date_label(date(2018, 8, 26), "day")
+    ('May 2021', '2021', '2018-08-26')
+    """
+    if precision == "month":
+        return day.strftime("%b %Y")
+    if precision == "year":
+        return str(day.year)
+    return day.isoformat()
 
 
 SHADES = 5  # shading classes of the map (shade-1 … shade-5)

@@ -147,6 +147,30 @@ def test_a_story_read_shows_an_article_added_after_it(http: httpx.Client) -> Non
     assert again["article_id"] in http.get(f"/stories/{story_id}").text
 
 
+def test_an_untitled_article_in_may_2021_has_a_headline_and_its_month_on_the_story_page(tmp_path: Any, engine: Any) -> None:
+    """The app's own ingest (real profiler: the lexical one reads no dates) over a fresh store."""
+    from storyline.store import open_store
+    from storyline.web import WebSettings, create_app
+
+    store = open_store(tmp_path / "may.db")
+    url, server, thread = serve(create_app(store, settings=WebSettings(api_key=API_KEY), engine=engine))
+    try:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            text = "Shipping through the Lindau strait stopped in May 2021, port officials said. Ferries waited at anchor."
+            added = http.post("/api/articles", json={"title": "", "text": text, "source": "wire-m"}, headers=KEY).json()
+            assert added["status"] == "added", added
+            story = http.get(f"/api/stories/{added['story_id']}").json()["story"]
+            (entry,) = story["timeline"]
+            assert entry["headline"] == "Shipping through the Lindau strait stopped in May 2021, port officials said."
+            assert (entry["date"], entry["precision"], entry["last_date"]) == ("2021-05-01", "month", "2021-05-01")
+            page = http.get(f"/stories/{added['story_id']}").text
+            assert "May 2021 (from the text)" in page and "May 2021 · Shipping through the Lindau strait" in page
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        store.close()
+
+
 def test_batch_reports_each_article_and_goes_on(http: httpx.Client, live: Live) -> None:
     before = live.store.counts()["articles"]
     r = http.post("/api/articles/batch", json={"articles": [FLOOD, QUAKE_ZH, FLOOD]}, headers=KEY)
