@@ -674,3 +674,34 @@ def test_the_two_halves_of_a_split_are_linked_into_one_story(floods):
     assert narrow[events["x1"]] != narrow[events["y1"]]
     model.splits_ = []
     assert len(set(StoryLinker(threshold=1.0, window_days=2000.0).link_many(model).values())) == 2
+
+
+def test_consolidation_floor_is_exact_from_the_floor_up(profiles):
+    """``_mutual_agreement(..., floor=)`` (what consolidate scores with) equals the exact agreement wherever that
+    reaches the floor, and is below the floor wherever it does not; consolidation merges the same pairs."""
+    model = EventClusterer(rescue_threshold=1.0, consolidate_threshold=1.0, candidate_floor=-1.0, representatives=3)
+    model.cluster_many(list(profiles.values()))
+    live = [model.events_[e] for e in model._live]
+    assert len(live) >= 3
+    seen = 0
+    for a in live:
+        for b in live:
+            if a is b:
+                continue
+            exact = model._mutual_agreement(a, b)
+            for floor in (0.05, 0.3, 0.6, exact, 0.95):
+                got = model._mutual_agreement(a, b, floor=floor)
+                assert got == exact if exact >= floor else got < floor
+                seen += exact < floor and model._state_agreement(a, b, copies=True, floor=floor) is None
+    assert seen  # the early stop was taken
+    merged = {}
+    for floor_on in (True, False):
+        m = EventClusterer(rescue_threshold=1.0, consolidate_threshold=0.3, candidate_floor=-1.0)
+        for p in profiles.values():
+            m.learn_one(p)
+        if not floor_on:
+            exact_pairs = type(m)._pair_scores
+            m._pair_scores = lambda e, s, ap=None, fl=None, _m=m: exact_pairs(_m, e, s, ap, None)  # type: ignore[method-assign]
+        m.consolidate()
+        merged[floor_on] = (m.merges_, dict(m.assignments_))
+    assert merged[True] == merged[False]

@@ -37,7 +37,7 @@ import contextlib
 import inspect
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Collection, Iterable, Iterator, Sequence
+from typing import Any, Collection, Iterable, Iterator, Sequence, overload
 
 import numpy as np
 
@@ -683,8 +683,11 @@ class EventClusterer:
     def _consolidate(self, events: Collection[str] | None) -> None:
         scores: dict[tuple[str, str], float] = {}
         apart = self._split_pairs()
+        # below the threshold a pair's exact agreement never matters (it is never merged, and the best pair is
+        # taken only when it reaches the threshold): its agreement may stop early there
+        floor = self.consolidate_threshold
         for event_id in list(self._live) if events is None else [e for e in self._live if e in events]:
-            self._pair_scores(event_id, scores, apart)
+            self._pair_scores(event_id, scores, apart, floor)
         while scores:
             (a, b), best = max(scores.items(), key=lambda kv: (kv[1], -self.events_[kv[0][0]].slot, -self.events_[kv[0][1]].slot))
             if best < self.consolidate_threshold:
@@ -692,7 +695,7 @@ class EventClusterer:
             into, absorbed = (a, b) if self.events_[a].slot < self.events_[b].slot else (b, a)
             self._merge(absorbed, into, best)
             scores = {k: v for k, v in scores.items() if absorbed not in k and into not in k}
-            self._pair_scores(into, scores, apart)
+            self._pair_scores(into, scores, apart, floor)
 
     def settle(self) -> None:
         """What the end of a batch pass does (:meth:`rescue_singletons`, then :meth:`consolidate`), for
@@ -821,9 +824,12 @@ class EventClusterer:
         for day in (ev.first_day, ev.last_day):
             self._index.upsert(ev.slot, ev.centroid, day=day.toordinal() if day else None)
 
-    def _pair_scores(self, event_id: str, scores: dict[tuple[str, str], float], apart: set[tuple[str, str]] | None = None) -> None:
+    def _pair_scores(
+        self, event_id: str, scores: dict[tuple[str, str], float], apart: set[tuple[str, str]] | None = None, floor: float | None = None
+    ) -> None:
         """Add the symmetric agreement of ``event_id`` with each nearby live event to ``scores``, except
-        for the pairs in ``apart`` (default: the recorded splits, :meth:`_split_pairs`)."""
+        for the pairs in ``apart`` (default: the recorded splits, :meth:`_split_pairs`). ``floor``: exact
+        only from there up (:meth:`_mutual_agreement`)."""
         apart = self._split_pairs() if apart is None else apart
         ev = self.events_[event_id]
         if ev.retired or not ev.representatives:
@@ -839,19 +845,35 @@ class EventClusterer:
             near = self._within_window(ev, self.events_[other])
             if not near and not self._far_pair(ev, self.events_[other]):
                 continue
-            agreement = self._mutual_agreement(ev, self.events_[other])
+            agreement = self._mutual_agreement(ev, self.events_[other], floor=floor)
             scores[key] = agreement if near else agreement - self.consolidate_far_penalty
 
     def _split_pairs(self) -> set[tuple[str, str]]:
         """The recorded splits as (older, newer) event id pairs: :meth:`consolidate` never rejoins them."""
         return {(a, b) for a, b, _ in self.splits_} if self.splits_ else set()
 
-    def _mutual_agreement(self, a: EventState, b: EventState) -> float:
+    def _mutual_agreement(self, a: EventState, b: EventState, floor: float | None = None) -> float:
         """What :meth:`consolidate` merges on: the mean of both directions' agreement; an event of
         title-only articles at its own word; with ``consolidate_one_way`` and both events in one language,
         the smaller one's word if higher; two events of title-only articles by their titles
-        (:func:`title_agreement`, held to ``consolidate_title_threshold``) if higher."""
-        x, y = self._state_agreement(a, b, copies=True), self._state_agreement(b, a, copies=True)
+        (:func:`title_agreement`, held to ``consolidate_title_threshold``) if higher.
+
+        ``floor``: exact when the agreement reaches ``floor``; below it, some value below ``floor`` (each
+        direction stops once it cannot reach ``floor``: every variant above is at most the higher direction
+        or the titles' term)."""
+        if floor is not None:
+            x, y = self._state_agreement(a, b, copies=True, floor=floor), self._state_agreement(b, a, copies=True, floor=floor)
+            if x is not None and y is not None:
+                pass  # both exact
+            elif (x is None or x < floor) and (y is None or y < floor) and not (
+                _title_only(a) and _title_only(b) and self.consolidate_title_threshold < 1.0 and self.consolidate_threshold < 1.0
+            ):
+                return floor - 1.0  # both directions below the floor, no titles' term: below the floor whatever the variant
+            else:
+                return self._mutual_agreement(a, b)  # exact (the link features are in the memo now)
+        else:
+            x, y = self._state_agreement(a, b, copies=True), self._state_agreement(b, a, copies=True)
+        assert x is not None and y is not None
         tx, ty = _title_only(a), _title_only(b)
         agreement = x if tx and not ty else y if ty and not tx else (x + y) / 2
         if self.consolidate_one_way and _one_language(a, b):
@@ -883,16 +905,26 @@ class EventClusterer:
         event's scores at least 0.99, as in :meth:`_judge`."""
         return self._state_agreement(self.events_[absorbed_id], self.events_[into_id], copies=copies)
 
-    def _state_agreement(self, src: EventState, dst: EventState, *, copies: bool = False) -> float:
-        """:meth:`_agreement` of two event states (live or not)."""
-        scores = []
+    @overload
+    def _state_agreement(self, src: EventState, dst: EventState, *, copies: bool = ..., floor: None = ...) -> float: ...
+
+    @overload
+    def _state_agreement(self, src: EventState, dst: EventState, *, copies: bool = ..., floor: float) -> float | None: ...
+
+    def _state_agreement(self, src: EventState, dst: EventState, *, copies: bool = False, floor: float | None = None) -> float | None:
+        """:meth:`_agreement` of two event states (live or not). With ``floor``: None as soon as the mean
+        cannot reach ``floor`` any more (each representative scores at most 1)."""
+        scores: list[float] = []
         memo = getattr(self, "_links", None)
-        for d in src.representatives:
+        reps = src.representatives
+        for k, d in enumerate(reps):
             terms, pairs = dst.terms(d, key_vector(d.profile), self.compare, self.vocabulary_, memo)
             score = event_score(terms, self.weights)
             if copies and any(self._copy_kind(d.profile, rep.profile, f) for rep, f in pairs):
                 score = max(score, 0.99)
             scores.append(score)
+            if floor is not None and k + 1 < len(reps) and sum(scores) + (len(reps) - k - 1) < floor * len(reps) - 1e-9:
+                return None
         return float(np.mean(scores)) if scores else 0.0
 
     def rescue_singletons(self, events: Collection[str] | None = None) -> None:
