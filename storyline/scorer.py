@@ -56,6 +56,7 @@ LGBM_PARAMS: dict[str, Any] = {
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
     "lambda_l2": 1.0,
+    "extra_trees": True,  # random split thresholds: grouped CV time 0.494 -> 0.502, every dimension up (docs/benchmarks.md)
     "verbose": -1,
     "num_threads": 1,
     "seed": 7,
