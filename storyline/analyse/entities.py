@@ -135,11 +135,40 @@ _SPACE_RE = re.compile(r"\s")
 _GAZ_TOKEN_RE = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 
 
+def _org_accepts(org: _Org, surface: str) -> bool:
+    """Whether ``surface`` is written as ``org``'s alias must be (capitals)."""
+    if org.exact_case and not surface.replace(".", "").isupper():
+        return False
+    return org.exact_case or not org.needs_upper or surface[:1].isupper() or script_of(surface) != "latin"
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_org(word: str) -> tuple[int, _Org] | None:
+    """The organisation one word (a token of :func:`_gazetteer_orgs`) names alone, with the length
+    of the part that names it (``"UN's"`` → 2), or None; cached per distinct word.
+
+    >>> n, org = _word_org("NATO’s"); n, org.name
+    (4, 'NATO')
+    >>> _word_org("nato") is None
+    True
+    """
+    latin = _organisations()[0]
+    surface = word
+    org = latin.get(" ".join(surface.split()).casefold())
+    if org is None and ("'" in surface or "’" in surface):
+        surface = re.split("['’]", surface)[0]
+        org = latin.get(surface.casefold())
+    if org and _org_accepts(org, surface):
+        return len(surface), org
+    return None
+
+
 def _gazetteer_orgs(text: str) -> list[Mention]:
     latin, cjk, max_cjk = _organisations()
     found: list[tuple[int, int, _Org]] = []
+    has_cjk = _CJK_RE.search(text) is not None
     # CJK longest match
-    if _CJK_RE.search(text):
+    if has_cjk:
         lengths = _cjk_lengths()
         i, n = 0, len(text)
         while i < n:
@@ -151,33 +180,45 @@ def _gazetteer_orgs(text: str) -> list[Mention]:
                     break
             else:
                 i += 1
-    tokens = [(m.start(), m.end()) for m in _GAZ_TOKEN_RE.finditer(text) if not _CJK_RE.search(m.group(0))]
+    if has_cjk:  # its CJK words are not Latin-script tokens
+        tokens = [(m.start(), m.end()) for m in _GAZ_TOKEN_RE.finditer(text) if not _CJK_RE.search(m.group(0))]
+    else:
+        tokens = [m.span() for m in _GAZ_TOKEN_RE.finditer(text)]
     first_words = _latin_first_words()
-    i = 0
-    while i < len(tokens):
+    i, count = 0, len(tokens)
+    while i < count:
         # an alias of several words can only match where its first word does: the text up to
         # the first space (computed once here instead of a lookup per length)
-        space = _SPACE_RE.search(text, tokens[i][0])
+        start = tokens[i][0]
+        space = _SPACE_RE.search(text, start)
         space_at = space.start() if space else len(text)
-        first_known = text[tokens[i][0] : space_at].casefold() in first_words
+        if (i + 1 == count or tokens[i + 1][1] > space_at) and text[start:space_at].casefold() not in first_words:
+            # only the word alone can match: the same answer for the same spelling
+            hit = _word_org(text[start : tokens[i][1]])
+            if hit is not None:
+                found.append((start, start + hit[0], hit[1]))
+            i += 1
+            continue
+        first_known = text[start:space_at].casefold() in first_words
         for n in (5, 4, 3, 2, 1):
-            if i + n > len(tokens):
+            if i + n > count:
                 continue
             start, end = tokens[i][0], tokens[i + n - 1][1]
             if n > 1 and space_at < end and not first_known:
                 continue
+            if n == 1:
+                hit = _word_org(text[start:end])
+                if hit is not None:
+                    found.append((start, start + hit[0], hit[1]))
+                    i += 1
+                    break
+                continue
             surface = text[start:end]
             org = latin.get(" ".join(surface.split()).casefold())
-            if org is None and n == 1 and ("'" in surface or "’" in surface):
-                org = latin.get(re.split("['’]", surface)[0].casefold())
-                if org:
-                    end = start + len(re.split("['’]", surface)[0])
-                    surface = text[start:end]
-            if org and (not org.exact_case or surface.replace(".", "").isupper()):
-                if org.exact_case or not org.needs_upper or surface[:1].isupper() or script_of(surface) != "latin":
-                    found.append((start, end, org))
-                    i += n
-                    break
+            if org and _org_accepts(org, surface):
+                found.append((start, end, org))
+                i += n
+                break
         else:
             i += 1
     return [Mention(text[s:e], org.label, s, e, "", org.key) for s, e, org in found]

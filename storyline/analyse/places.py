@@ -608,11 +608,43 @@ def _sentence_initial(text: str, start: int) -> bool:
     return _SENTENCE_END.search(text, max(0, start - 12), start) is not None
 
 
+def _word_place(surface: str, language: str, inflected: bool, index: PlaceIndex) -> _Cand | None:
+    """The place one word of a text names in ``index``, or None (its spelling, language and
+    whether a case ending may be read off it decide; where it stands in the text does not)."""
+    if len(surface) < 2 or _CJK_RE.search(surface):
+        return None
+    norm = _token_norm(surface) if not surface.isascii() else surface.lower()
+    if norm in index.stop and not surface.isupper():
+        return None
+    for key, table in _variants(surface, language, inflected):
+        for cand in getattr(index, table).get(key, ()):
+            if _accept(cand, surface):
+                return cand
+    if index.ru_adjectives and _is_cyrillic(surface):
+        for stem, cand in index.ru_adjectives:
+            if norm.startswith(stem):
+                return cand
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _shipped_word_place(surface: str, language: str, inflected: bool) -> _Cand | None:
+    """:func:`_word_place` in :func:`place_index`, cached per distinct word: most words of an
+    article are words the scan has met before.
+
+    >>> _shipped_word_place("Doha", "en", True).name, _shipped_word_place("day", "en", True)
+    ('Doha', None)
+    """
+    return _word_place(surface, language, inflected, place_index())
+
+
 def _scan_tokens(text: str, language: str, index: PlaceIndex) -> list[tuple[int, int, _Cand]]:
     tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN_RE.finditer(text)]
     norms = [_token_norm(t) if not t.isascii() else t.lower() for _, _, t in tokens]
     hits: list[tuple[int, int, _Cand]] = []
     first_words = index.first_words
+    shipped = index is place_index()
+    word_place = _shipped_word_place
     i = 0
     while i < len(tokens):
         found = None
@@ -639,26 +671,10 @@ def _scan_tokens(text: str, language: str, index: PlaceIndex) -> list[tuple[int,
             continue
         start, end, surface = tokens[i]
         i += 1
-        if len(surface) < 2 or _CJK_RE.search(surface):
-            continue
-        if norms[i - 1] in index.stop and not surface.isupper():
-            continue
         inflected = language not in _WEST_SLAVIC or (not surface.isupper() and not _sentence_initial(text, start))
-        for key, table in _variants(surface, language, inflected):
-            for cand in getattr(index, table).get(key, ()):
-                if _accept(cand, surface):
-                    found = (start, end, cand)
-                    break
-            if found:
-                break
-        if found:
-            hits.append(found)
-        elif index.ru_adjectives and _is_cyrillic(surface):
-            tok = norms[i - 1]
-            for stem, cand in index.ru_adjectives:
-                if tok.startswith(stem):
-                    hits.append((start, end, cand))
-                    break
+        cand = word_place(surface, language, inflected) if shipped else _word_place(surface, language, inflected, index)
+        if cand is not None:
+            hits.append((start, end, cand))
     return hits
 
 
