@@ -137,6 +137,9 @@ def test_events_counts_headlines_and_copies(store, corpus):  # type: ignore[no-u
     assert zh.copy_of == c["en1"].article.article_id and zh.copy_kind == "translation"
     # a merged-away id resolves to the surviving event
     assert store.get_event("ev-talks").event_id == "ev-doha"  # type: ignore[union-attr]
+    # its places in one query: Doha named by the en and zh reports; a merged-away id gives the survivor's
+    assert store.event_places("ev-doha") == ({"place_id": "geonames:290030", "name": "Doha", "country": "AF", "n_articles": 2},)
+    assert store.event_places("ev-talks") == store.event_places("ev-doha") and store.event_places("ev-tokyo")[0]["name"] == "Tokyo"
     assert [m.absorbed for m in store.merges()] == ["ev-talks"]
     assert store.counts()["events"] == 2
     assert store.get_event("nope") is None

@@ -354,6 +354,9 @@ class Store(Protocol):
     def get_event(self, event_id: str) -> EventRecord | None:
         """One event with its articles (merged-away ids resolve to the surviving event)."""
 
+    def event_places(self, event_id: str, limit: int = 30) -> tuple[dict[str, Any], ...]:
+        """The places an event's articles name: ``{"place_id", "name", "country", "n_articles"}``, most named first."""
+
     def list_events(self, flt: EventFilter | None = None) -> Page[EventRecord]:
         """Events, most recently seen first."""
 

@@ -779,6 +779,21 @@ class SQLStore:
             return None
         return self._event_from_row(row, tuple(self._article_refs(event_id)))
 
+    def event_places(self, event_id: str, limit: int = 30) -> tuple[dict[str, Any], ...]:
+        return self._places("a.event_id = ?", [self._resolve_event(event_id)], limit)
+
+    def _places(self, where: str, params: list[Any], limit: int) -> tuple[dict[str, Any], ...]:
+        """Places named by the articles ``where`` selects (alias ``a``; ``e`` is the article's event), most named first."""
+        return tuple(
+            {"place_id": pid, "name": n, "country": c, "n_articles": int(k)}
+            for pid, n, c, k in self._rows(
+                f"""SELECT pl.place_id, MIN(pl.name), MIN(pl.country), COUNT(DISTINCT pl.article_id) FROM article_places pl
+                    JOIN articles a ON a.article_id = pl.article_id JOIN events e ON e.event_id = a.event_id
+                    WHERE {where} GROUP BY pl.place_id ORDER BY 4 DESC, 1 LIMIT ?""",
+                [*params, limit],
+            )
+        )
+
     def _article_refs(self, event_id: str) -> list[ArticleRef]:
         rows = self._rows(
             """SELECT a.article_id, a.title, a.language, a.outlet, a.url, a.published_at, c.original_id, c.kind
@@ -876,15 +891,7 @@ class SQLStore:
             for e in events
         )
         entities = self._story_entities(story_id)
-        places = tuple(
-            {"place_id": pid, "name": n, "country": c, "n_articles": int(k)}
-            for pid, n, c, k in self._rows(
-                """SELECT pl.place_id, MIN(pl.name), MIN(pl.country), COUNT(DISTINCT pl.article_id) FROM article_places pl
-                   JOIN articles a ON a.article_id = pl.article_id JOIN events e ON e.event_id = a.event_id
-                   WHERE e.story_id = ? GROUP BY pl.place_id ORDER BY 4 DESC, 1 LIMIT 30""",
-                [story_id],
-            )
-        )
+        places = self._places("e.story_id = ?", [story_id], 30)
         found = self._cached_disagreements(story_id, events, row) if disagreements else ()
         return self._story_from_row(row, events=tuple(events), timeline=timeline, entities=entities, places=places, disagreements=found)
 

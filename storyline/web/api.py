@@ -301,13 +301,13 @@ def list_events(f: Filters = Depends(), story_id: str | None = Query(None, max_l
 
 @router.get("/events/{event_id}", summary="One event with its articles")
 def get_event(event_id: str, svc: Services = Depends(services)) -> dict[str, Any]:
-    from storyline.web.geo import event_places, place_json
+    from storyline.web.geo import place_json
 
     store = svc.require_store()
     found = store.get_event(event_id)
     if found is None:
         raise _not_found("event", event_id)
-    places = [place_json(p) for p in event_places(store, [a.article_id for a in found.articles])]
+    places = [place_json(p) for p in store.event_places(found.event_id)]
     return {"ok": True, "event": {**found.to_json(), "places": places}}
 
 

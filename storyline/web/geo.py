@@ -16,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["Country", "World", "country_of", "event_places", "load_world", "locate", "place_json", "project", "unproject"]
+__all__ = ["Country", "World", "country_of", "load_world", "locate", "place_json", "project", "unproject"]
 
 SCALE = 10  # map units per degree
 
@@ -135,13 +135,3 @@ def place_json(place: dict[str, Any]) -> dict[str, Any]:
     point = locate(str(place.get("place_id") or ""))
     return {**place, "lat": point[0] if point else None, "lon": point[1] if point else None}
 
-
-def event_places(store: Any, article_ids: list[str], limit: int = 200) -> list[dict[str, Any]]:
-    """The places of an event's articles (the first ``limit``): ``{"place_id", "name", "country", "n_articles"}``, most named first."""
-    found: dict[str, dict[str, Any]] = {}
-    for article_id in article_ids[:limit]:
-        article = store.get_article(article_id)
-        for place in article.places if article is not None else ():
-            entry = found.setdefault(place["place_id"], {**place, "n_articles": 0})
-            entry["n_articles"] += 1
-    return sorted(found.values(), key=lambda p: (-p["n_articles"], p["place_id"]))

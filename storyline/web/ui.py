@@ -14,7 +14,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from storyline.web.app import ApiError, Services
-from storyline.web.geo import event_places
 from storyline.web.views import VERDICT_TEXT, evidence_marks, highlight, language_name, map_picture, score_bars, timeline_picture
 
 router = APIRouter(include_in_schema=False)
@@ -119,7 +118,7 @@ def event_page(request: Request, event_id: str) -> HTMLResponse:
     event = store.get_event(event_id)
     if event is None:
         raise ApiError(404, f"event not found: {event_id}")
-    places = event_places(store, [a.article_id for a in event.articles])
+    places = list(store.event_places(event.event_id))
     return render(request, "event.html", event=event.to_json(), places=places, places_map=map_picture(places) if places else None)
 
 
