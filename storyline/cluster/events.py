@@ -42,7 +42,7 @@ from typing import Any, Collection, Iterable, Iterator, Sequence, overload
 import numpy as np
 
 from storyline.cluster.candidates import CentroidIndex, MinHashBands
-from storyline.cluster.features import Digest, Vocabulary, event_score, event_terms, key_vector, link_features, link_terms
+from storyline.cluster.features import Digest, Float32Memo, Vocabulary, event_score, event_terms, key_vector, link_features, link_terms
 from storyline.errors import invalid_parameter
 from storyline.types import Profile
 
@@ -165,14 +165,25 @@ class EventState:
         return v / norm if norm > 0 else v
 
 
+class _LinkMemo(dict):  # type: ignore[type-arg]
+    """(id, id) → (digest, digest, link features), and the float32 vectors of the digests met
+    (:class:`~storyline.cluster.features.Float32Memo`): what :func:`_link_memo` keeps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.f32 = Float32Memo()
+
+
 def _link_memo(memo: dict[Any, Any], a: Digest, b: Digest, vocabulary: Vocabulary | None) -> dict[str, float]:
     """:func:`link_features` of ``a`` and ``b``, made once per ``memo`` (which must not outlive the
     vocabulary's state: the lexical score reads it). The two digests are kept with the features, so
-    their ids stay theirs while the memo lives."""
+    their ids stay theirs while the memo lives; a :class:`_LinkMemo` also widens each vector once."""
     key = (id(a), id(b))
     hit = memo.get(key)
     if hit is None:
-        hit = memo[key] = (a, b, link_features(a, b, vocabulary))
+        f32 = getattr(memo, "f32", None)
+        features = link_features(a, b, vocabulary) if f32 is None else link_features(a, b, vocabulary, f32)
+        hit = memo[key] = (a, b, features)
     return hit[2]  # type: ignore[no-any-return]
 
 
@@ -729,7 +740,7 @@ class EventClusterer:
         if getattr(self, "_links", None) is not None:
             yield
             return
-        self._links: dict[Any, Any] | None = {}
+        self._links: dict[Any, Any] | None = _LinkMemo()
         try:
             yield
         finally:
@@ -918,7 +929,7 @@ class EventClusterer:
         memo = getattr(self, "_links", None)
         reps = src.representatives
         for k, d in enumerate(reps):
-            terms, pairs = dst.terms(d, key_vector(d.profile), self.compare, self.vocabulary_, memo)
+            terms, pairs = dst.terms(d, d.key(), self.compare, self.vocabulary_, memo)  # a representative's key, made once
             score = event_score(terms, self.weights)
             if copies and any(self._copy_kind(d.profile, rep.profile, f) for rep, f in pairs):
                 score = max(score, 0.99)
@@ -945,9 +956,9 @@ class EventClusterer:
             if ev is None or ev.n_articles != 1 or ev.retired:
                 continue
             digest = ev.representatives[0]
-            vector = key_vector(digest.profile)
+            vector = digest.key()  # a representative's: made once, as the events it is compared with use it
             best, best_score = None, float(self.rescue_threshold)
-            for other in self._candidates(digest):
+            for other in self._candidates(digest, vector):
                 if other == event_id:
                     continue
                 score = event_score(self.events_[other].terms(digest, vector, self.compare, self.vocabulary_, memo)[0], self.weights)
@@ -978,10 +989,11 @@ class EventClusterer:
 
     # -- internals ---------------------------------------------------------------
 
-    def _candidates(self, digest: Digest) -> list[str]:
+    def _candidates(self, digest: Digest, vector: np.ndarray | None = None) -> list[str]:
+        """Live events near ``digest`` (``vector``: its :func:`key_vector`, when the caller has it)."""
         day = digest.day.toordinal() if digest.day else None
         found = self._index.query(
-            key_vector(digest.profile), k=self.candidates, day=day, window=float(self.window_days), floor=self.candidate_floor
+            key_vector(digest.profile) if vector is None else vector, k=self.candidates, day=day, window=float(self.window_days), floor=self.candidate_floor
         )
         events = [self._slots[slot] for slot, _ in found]
         if len(digest.profile.shingles):
@@ -995,7 +1007,7 @@ class EventClusterer:
         """Candidate events with their score, best first (ties: older event first)."""
         vector = key_vector(digest.profile)
         out = []
-        for event_id in self._candidates(digest):
+        for event_id in self._candidates(digest, vector):
             terms, pairs = self.events_[event_id].terms(digest, vector, self.compare, self.vocabulary_)
             score = event_score(terms, self.weights)
             if any(self._copy_kind(digest.profile, rep.profile, f) for rep, f in pairs):

@@ -14,12 +14,13 @@ scripts) — a fallback that needs no model.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import zlib
 from datetime import date
 from itertools import repeat
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -372,6 +373,40 @@ def _f32(v: np.ndarray) -> np.ndarray:
     return v if v.dtype == np.float32 else v.astype(np.float32)
 
 
+class Float32Memo:
+    """``_f32`` of arrays met again and again (the float16 vectors of the representatives a settle
+    compares over and over: widening half floats is a quarter of a pair's link features), each made
+    once while the memo lives; at most ``max_bytes`` of copies are held (then it starts again: a
+    settle over 2,000 new articles holds ≈ 56 MB). Each array is kept with its copy, so its id stays its own.
+
+    >>> memo = Float32Memo(max_bytes=64)
+    >>> v = np.ones(3, dtype=np.float16)
+    >>> memo(v) is memo(v), memo(v).dtype, len(memo)
+    (True, dtype('float32'), 1)
+    """
+
+    def __init__(self, max_bytes: int = 64 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._held: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._bytes = 0
+
+    def __call__(self, v: np.ndarray) -> np.ndarray:
+        if v.dtype == np.float32:
+            return v
+        hit = self._held.get(id(v))
+        if hit is None:
+            copy = v.astype(np.float32)
+            if self._bytes + copy.nbytes > self.max_bytes:
+                self._held.clear()
+                self._bytes = 0
+            hit = self._held[id(v)] = (v, copy)
+            self._bytes += copy.nbytes
+        return hit[1]
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 def _jaccard(a: Any, b: Any) -> float:
     """MinHash Jaccard estimate for tuples or arrays (0 when either is empty)."""
     if len(a) == 0 or len(b) == 0 or len(a) != len(b):
@@ -438,8 +473,8 @@ LINK_FEATURES: tuple[str, ...] = (
 )
 
 
-def _cos(u: np.ndarray, v: np.ndarray) -> float:
-    return float(_f32(u) @ _f32(v))
+def _cos(u: np.ndarray, v: np.ndarray, f32: Callable[[np.ndarray], np.ndarray] = _f32) -> float:
+    return float(f32(u) @ f32(v))
 
 
 def length_correlation(a: Profile, b: Profile, min_sentences: int = 5) -> float | None:
@@ -483,12 +518,15 @@ def _top_values(sim: np.ndarray, k: int) -> np.ndarray:
     return np.sort(np.partition(sim, n - k, axis=None)[n - k :])[::-1]
 
 
-def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) -> dict[str, float]:
+def link_features(
+    a: Digest, b: Digest, vocabulary: Vocabulary | None = None, f32: Callable[[np.ndarray], np.ndarray] = _f32
+) -> dict[str, float]:
     """Symmetric features of one article pair. ``vocabulary`` (document frequencies) enables
-    the lexical score, which is only computed for two articles in the same language."""
+    the lexical score, which is only computed for two articles in the same language. ``f32``: how
+    the vectors are read as float32 (a :class:`Float32Memo` where the same representatives come back)."""
     pa, pb = a.profile, b.profile
     if len(pa.sentence_vectors) and len(pb.sentence_vectors):
-        sim = _f32(pa.sentence_vectors) @ _f32(pb.sentence_vectors).T
+        sim = f32(pa.sentence_vectors) @ f32(pb.sentence_vectors).T
     else:
         sim = np.zeros((max(1, len(pa.sentence_vectors)), max(1, len(pb.sentence_vectors))), dtype=np.float32)
     row_best, col_best = sim.max(axis=1), sim.max(axis=0)
@@ -522,8 +560,8 @@ def link_features(a: Digest, b: Digest, vocabulary: Vocabulary | None = None) ->
         "length_correlation": lengths if lengths is not None else 0.0,
         "lexical_score": lexical,
         "lexical_comparable": float(same_language),
-        "lead_passage_score": _cos(pa.lead_vector, pb.lead_vector),
-        "title_score": _cos(pa.title_vector, pb.title_vector),
+        "lead_passage_score": _cos(pa.lead_vector, pb.lead_vector, f32),
+        "title_score": _cos(pa.title_vector, pb.title_vector, f32),
         "document_score": _cos(a.document_vector(), b.document_vector()),
         "align_mean_score": align_mean,
         "top5_pair_score": _mean(top),
@@ -635,14 +673,23 @@ def event_terms(
     ``pair_terms`` are :func:`link_terms` against the closest members; ``name_df`` counts in how many
     members *of the article's script* each name occurs (``n_same_script`` of them).
     """
-    out = {k: float(sum(t[k] for t in pair_terms) / len(pair_terms)) for k in LINK_TERMS}
+    if len(pair_terms) == 1:  # the mean as sum() makes it (from 0, in order), without a generator per term
+        (t0,) = pair_terms
+        out = {k: float((0 + t0[k]) / 1) for k in LINK_TERMS}
+    elif len(pair_terms) == 2:
+        t0, t1 = pair_terms
+        out = {k: float((0 + t0[k] + t1[k]) / 2) for k in LINK_TERMS}
+    else:
+        out = {k: float(sum(t[k] for t in pair_terms) / len(pair_terms)) for k in LINK_TERMS}
     out["centroid_score"] = centroid_score
     covered = covering = 0.0
     if digest.names and n_same_script and name_df:
-        ranked = sorted(name_df, key=lambda n: (-name_df[n], n))  # ties by name: independent of the hash seed
-        top = [n for n in ranked if name_df[n] >= max(2, 0.5 * n_same_script)][:3]
+        # the (at most 3) most frequent names held by at least half the members (and 2), else the 2 most
+        # frequent; ties by name: independent of the hash seed. Only the few that qualify are sorted.
+        floor = max(2, 0.5 * n_same_script)
+        top = sorted((n for n, c in name_df.items() if c >= floor), key=lambda n: (-name_df[n], n))[:3]
         if not top:
-            top = ranked[:2]
+            top = heapq.nsmallest(2, name_df, key=lambda n: (-name_df[n], n))  # = sorted(...)[:2]
         covered = sum(n in digest.names for n in top) / len(top) - 0.5
         if digest.salient:
             covering = sum(n in name_df for n in digest.salient) / len(digest.salient) - 0.5
