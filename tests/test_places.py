@@ -139,3 +139,31 @@ def test_regions_never_shadow_a_country_or_city_and_skip_generic_names():
     assert find_places("Кампания по вакцинации началась в понедельник.", "ru") == []
     # a multi-word region wins over the shorter name inside it
     assert [p.name for p in find_places("Storms hit New South Wales and North Carolina.", "en")] == ["New South Wales", "North Carolina"]
+
+
+def test_ascii_words_normalise_as_the_full_rules_do():
+    import random
+    import unicodedata
+
+    from storyline.analyse.places import _ARABIC_DIACRITICS, _is_latin, _norm
+
+    def full(s: str) -> str:  # every step of _norm, none skipped
+        s = unicodedata.normalize("NFC", s).casefold().replace("’", "'").replace("ё", "е")
+        s = _ARABIC_DIACRITICS.sub("", s)
+        s = s.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ى", "ي")
+        if not s.isascii() and _is_latin(s):
+            s = unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c)))
+        return " ".join(s.split())
+
+    rng = random.Random(7)
+    words = ["".join(chr(rng.randrange(128)) for _ in range(rng.randrange(12))) for _ in range(3000)]
+    words += ["New  York", " St.\tLouis\x1f", "ÉCOLE", "Ärzte’s", "Кёльн", "İstanbul", "ﬁrenze"]
+    assert [_norm(w) for w in words] == [full(w) for w in words]
+
+
+def test_a_word_decides_the_same_place_wherever_it_stands():
+    # the scan decides each word once per spelling (cached): the same words at other offsets, twice
+    text = "Doha hosted talks. Later, in Doha, Qatar said talks in DOHA went on; doha is small."
+    first = [(p.text, p.start) for p in find_places(text, "en")]
+    assert first == [("Doha", 0), ("Doha", 29), ("Qatar", 35), ("DOHA", 55)]
+    assert [(p.text, p.start) for p in find_places(text, "en")] == first

@@ -148,6 +148,8 @@ class PlaceIndex:
 
 
 def _norm(s: str) -> str:
+    if s.isascii():  # what the steps below leave of ASCII text: lower case, single spaces
+        return " ".join(s.lower().split())
     s = unicodedata.normalize("NFC", s).casefold().replace("’", "'").replace("ё", "е")
     s = _ARABIC_DIACRITICS.sub("", s)
     s = s.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا").replace("ى", "ي")
