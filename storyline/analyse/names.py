@@ -765,7 +765,6 @@ def name_similarity_below(a: str, la: str, b: str, lb: str, threshold: float) ->
     return 0.8 * sim_upper(" ".join(ka), " ".join(kb)) < t  # the fallback scores 0.8 · the whole key's similarity
 
 
-@functools.lru_cache(maxsize=262144)
 def _token_similarity_upper(a: str, b: str) -> float:
     """An upper bound on ``_token_similarity(a, b)`` (plain keys, not skeletons).
 
