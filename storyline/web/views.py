@@ -235,7 +235,18 @@ def timeline_picture(timeline: Sequence[Mapping[str, Any]], *, width: int = 900,
     height = 40 + max(1, len(timeline)) * row + 10
     return {"width": width, "height": height, "points": points, "ticks": ticks, "axis_y": 22, "axis_start": left, "axis_end": axis_end,
             "dates": {p["event_id"]: p["date"] for p in points if p["dated"]},
-            "span": (lo.isoformat(), hi.isoformat()) if lo and hi else None}
+            "span": _span([(first, p["date"]) for (first, _), p in zip(days, points) if first is not None])}
+
+
+def _span(dated: Sequence[tuple[date, str]]) -> tuple[str, str] | None:
+    """The first and last of the events' date labels (each as precise as its event's date).
+
+    >>> _span([(date(2021, 5, 1), "May 2021"), (date(2018, 8, 26), "2018-08-26")]), _span([])
+    (('2018-08-26', 'May 2021'), None)
+    """
+    if not dated:
+        return None
+    return min(dated)[1], max(dated)[1]
 
 
 def _date_label(day: date, precision: Any) -> str:
