@@ -617,12 +617,18 @@ def test_split_cuts_groups_of_different_years_at_a_higher_gate(floods):
     assert len(set(EventClusterer(**plain, split_year_ratio=1.0).cluster_many([same_year[k] for k in keys]))) == 1
 
 
-def test_consolidation_never_rejoins_a_recorded_split(floods):
+def _split_floods(floods):  # type: ignore[no-untyped-def]
+    """The six flood reports clustered into one event that the batch split cuts in two (by year): (model, events)."""
     keys = list(FLOODS)
     joined = dict(threshold=0.0, merge_threshold=1.0, candidate_floor=0.0, window_days=5000.0, rescue_threshold=1.0, consolidate_threshold=1.0)
     model = EventClusterer(**joined, split_year_ratio=1.0)
     events = dict(zip(keys, model.cluster_many([floods[k] for k in keys])))
     assert model.splits_ and events["x1"] != events["y1"]
+    return model, events
+
+
+def test_consolidation_never_rejoins_a_recorded_split(floods):
+    model, events = _split_floods(floods)
     model.consolidate_threshold = 0.0  # any agreement would merge them now
     model.consolidate()
     assert model.event_of(floods["x1"].article_id) != model.event_of(floods["y1"].article_id)
@@ -661,11 +667,7 @@ def test_consolidation_joins_title_only_events_by_their_titles():
 
 
 def test_the_two_halves_of_a_split_are_linked_into_one_story(floods):
-    keys = list(FLOODS)
-    joined = dict(threshold=0.0, merge_threshold=1.0, candidate_floor=0.0, window_days=5000.0, rescue_threshold=1.0, consolidate_threshold=1.0)
-    model = EventClusterer(**joined, split_year_ratio=1.0)
-    events = dict(zip(keys, model.cluster_many([floods[k] for k in keys])))
-    assert model.splits_ and events["x1"] != events["y1"]
+    model, events = _split_floods(floods)
     # a linker that would never join two events (threshold 1.0) still keeps the halves of one event together
     stories = StoryLinker(threshold=1.0, window_days=2000.0).link_many(model)
     assert stories[events["x1"]] == stories[events["y1"]]

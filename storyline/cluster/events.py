@@ -872,18 +872,15 @@ class EventClusterer:
         ``floor``: exact when the agreement reaches ``floor``; below it, some value below ``floor`` (each
         direction stops once it cannot reach ``floor``: every variant above is at most the higher direction
         or the titles' term)."""
-        if floor is not None:
-            x, y = self._state_agreement(a, b, copies=True, floor=floor), self._state_agreement(b, a, copies=True, floor=floor)
-            if x is not None and y is not None:
-                pass  # both exact
-            elif (x is None or x < floor) and (y is None or y < floor) and not (
-                _title_only(a) and _title_only(b) and self.consolidate_title_threshold < 1.0 and self.consolidate_threshold < 1.0
-            ):
-                return floor - 1.0  # both directions below the floor, no titles' term: below the floor whatever the variant
-            else:
-                return self._mutual_agreement(a, b)  # exact (the link features are in the memo now)
-        else:
+        if floor is None:
             x, y = self._state_agreement(a, b, copies=True), self._state_agreement(b, a, copies=True)
+        else:
+            x, y = self._state_agreement(a, b, copies=True, floor=floor), self._state_agreement(b, a, copies=True, floor=floor)
+            if x is None or y is None:  # a direction stopped early
+                titles = _title_only(a) and _title_only(b) and self.consolidate_title_threshold < 1.0 and self.consolidate_threshold < 1.0
+                if (x is None or x < floor) and (y is None or y < floor) and not titles:
+                    return floor - 1.0  # both directions below the floor, no titles' term: below the floor whatever the variant
+                return self._mutual_agreement(a, b)  # exact (the link features are in the memo now)
         assert x is not None and y is not None
         tx, ty = _title_only(a), _title_only(b)
         agreement = x if tx and not ty else y if ty and not tx else (x + y) / 2
