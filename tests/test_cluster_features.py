@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storyline.cluster.features import _common_indices, _jaccard, _mean, _top_values
+from storyline.cluster.features import _common_indices, _diagonal_index, _jaccard, _mean, _top_values
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -32,6 +32,19 @@ def test_mean_and_top_values_are_bit_identical(seed: int) -> None:
         got = _top_values(sim, k)
         assert got.tolist() == expected.tolist()
         assert _mean(got).hex() == float(expected.mean()).hex()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_diagonal_index_takes_the_cells_of_the_plain_fancy_index(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    na, nb = int(rng.integers(1, 70)), int(rng.integers(1, 70))
+    sim = rng.normal(size=(na, nb)).astype(np.float32)
+    rows = np.arange(na)
+    plain = sim[rows, np.minimum(nb - 1, np.round(rows * nb / na).astype(np.intp))]
+    got = sim.take(_diagonal_index(na, nb))
+    assert got.tolist() == plain.tolist()
+    assert _mean(got).hex() == float(np.mean(plain)).hex()
+    assert _diagonal_index(na, nb) is _diagonal_index(na, nb) and not _diagonal_index(na, nb).flags.writeable
 
 
 def test_jaccard_counts_equal_values_in_any_unsigned_dtype() -> None:

@@ -14,6 +14,7 @@ scripts) — a fallback that needs no model.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import re
@@ -289,7 +290,7 @@ def _common_indices(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarra
     >>> ia.tolist(), ib.tolist()
     ([1, 2], [1, 2])
     """
-    pos = np.searchsorted(b, a)
+    pos = b.searchsorted(a)  # np.searchsorted(b, a) without its Python wrapper
     pos[pos == len(b)] = 0
     ia = np.flatnonzero(b[pos] == a)
     return ia, pos[ia]
@@ -391,10 +392,10 @@ class Float32Memo:
         self._bytes = 0
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
-        if v.dtype == np.float32:
-            return v
-        hit = self._held.get(id(v))
+        hit = self._held.get(id(v))  # looked up first: the arrays met again and again are the half floats
         if hit is None:
+            if v.dtype == np.float32:
+                return v
             copy = v.astype(np.float32)
             if self._bytes + copy.nbytes > self.max_bytes:
                 self._held.clear()
@@ -473,6 +474,9 @@ LINK_FEATURES: tuple[str, ...] = (
 )
 
 
+_max_reduce = np.maximum.reduce
+
+
 def _cos(u: np.ndarray, v: np.ndarray, f32: Callable[[np.ndarray], np.ndarray] = _f32) -> float:
     return float(f32(u) @ f32(v))
 
@@ -515,7 +519,25 @@ def _top_values(sim: np.ndarray, k: int) -> np.ndarray:
     k = max(1, min(k, n))
     if k >= n:
         return np.sort(sim, axis=None)[::-1][:k]
-    return np.sort(np.partition(sim, n - k, axis=None)[n - k :])[::-1]
+    flat = sim.flatten()  # what np.partition(axis=None) partitions, without its Python wrappers
+    flat.partition(n - k)
+    tail = flat[n - k :]
+    tail.sort()
+    return tail[::-1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _diagonal_index(na: int, nb: int) -> np.ndarray:
+    """Flat indices into an ``na`` × ``nb`` matrix of the cells :func:`link_features`' diagonal score
+    averages: row ``i``, column ``min(nb - 1, round(i * nb / na))`` (made once per shape; read-only).
+
+    >>> _diagonal_index(3, 2).tolist()
+    [0, 3, 5]
+    """
+    rows = np.arange(na)
+    out = rows * nb + np.minimum(nb - 1, np.round(rows * nb / na).astype(np.intp))
+    out.flags.writeable = False
+    return out
 
 
 def link_features(
@@ -529,10 +551,10 @@ def link_features(
         sim = f32(pa.sentence_vectors) @ f32(pb.sentence_vectors).T
     else:
         sim = np.zeros((max(1, len(pa.sentence_vectors)), max(1, len(pb.sentence_vectors))), dtype=np.float32)
-    row_best, col_best = sim.max(axis=1), sim.max(axis=0)
+    row_best, col_best = _max_reduce(sim, axis=1), _max_reduce(sim, axis=0)  # sim.max(axis=...) without its wrappers
     na, nb = sim.shape
     top = _top_values(sim, 5)
-    diag = _mean(sim[np.arange(na), np.minimum(nb - 1, np.round(np.arange(na) * nb / na).astype(np.intp))])
+    diag = _mean(sim.take(_diagonal_index(na, nb)))  # sim[i, min(nb - 1, round(i * nb / na))], i = 0 .. na - 1
     comparable = a.script == b.script and bool(a.names) and bool(b.names)
     shared = len(a.names & b.names) if comparable else 0
     union = len(a.names | b.names) if comparable else 0
