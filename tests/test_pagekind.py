@@ -1,8 +1,13 @@
 """Pages that are not the article, from invented notices in several languages."""
 
+import re
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from storyline.analyse import pagekind
 from storyline.analyse.pagekind import page_kind
 from storyline.scorer import PairScorer, not_article
 from storyline.types import Profile, Segment
@@ -56,3 +61,58 @@ def test_scorer_gives_a_not_article_pair_the_training_mean():
     result = scorer.score(block, _profile(NOTICES[0][0]))
     assert result.verdict == "not_article"
     assert result.scores == pytest.approx({d: prior[d] for d in result.scores})
+
+
+# ---- the quick path (pagekind._cue_hits) finds exactly what one scan of every cue finds
+
+
+def _full_scan(head: str) -> list[tuple[int, str | None]]:
+    return [(m.start(), m.lastgroup) for m in pagekind._CUE_RE.finditer(head)]
+
+
+def test_every_alternative_is_kept_once_in_order():
+    assert [a.family for a in pagekind._ALTERNATIVES] == [f for f, p in pagekind.CUES.items() for _ in pagekind.split_alternatives(p)]
+    for family, pattern in pagekind.CUES.items():
+        assert "|".join(pagekind.split_alternatives(pattern)) == pattern
+        for alternative in pagekind.split_alternatives(pattern):
+            re.compile(alternative)  # each piece stands alone
+    assert all(a.needs for a in pagekind._ALTERNATIVES) and pagekind._KEYS
+
+
+@pytest.mark.parametrize("index", range(len(pagekind._ALTERNATIVES)))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_a_match_holds_a_string_of_each_required_set(index, data):
+    alternative = pagekind._ALTERNATIVES[index]
+    match = data.draw(st.from_regex(alternative.pattern, fullmatch=True))
+    for options in alternative.needs:
+        assert any(s in match for s in options), (alternative.pattern, match, options)
+    assert any(k in match for k in pagekind._KEYS)
+
+
+FILLER = [
+    "The council met on Monday and approved the budget after a long debate.",
+    "Rescue teams searched the valley; officials said 12 people were missing.",
+    "Der Stadtrat beschloss den Haushalt.",
+    "Le conseil a voté le budget mardi.",
+    "Совет принял бюджет во вторник.",
+    "市议会周二通过了预算。",
+    "The address to the nation was read by the minister, who said the robot factory would continue.",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(FILLER + [t for t, _ in NOTICES] + ARTICLES[:1]), min_size=1, max_size=8),
+       st.lists(st.tuples(st.integers(0, 3000), st.text(max_size=12)), max_size=3))
+def test_quick_path_finds_what_the_full_scan_finds(parts, inserts):
+    text = " ".join(parts)
+    for at, piece in inserts:
+        text = text[:at] + piece + text[at:]
+    head = text[:4000].lower()
+    assert pagekind._cue_hits(head) == _full_scan(head)
+
+
+@given(st.text(alphabet="aceiklnoprstuvwy .-'", max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_quick_path_on_near_miss_letters(text):
+    assert pagekind._cue_hits(text) == _full_scan(text)
