@@ -55,3 +55,40 @@ def test_sentences_respect_abbreviations_and_cjk_marks() -> None:
 def test_empty_text_has_no_segments() -> None:
     assert split_segments("") == ()
     assert split_segments("   \n  ") == ()
+
+
+def test_langid_model_is_kept_deflated_in_the_cache_folder_and_read_back_the_same(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    from storyline.analyse import language
+
+    monkeypatch.setenv("STORYLINE_CACHE_DIR", str(tmp_path / "cache"))
+    source = MODEL_DIR / MODEL_FILE
+    path = language._langid_cache_path(source)
+    assert path is not None and path.parent == tmp_path / "cache" and not path.exists()
+    first = language._langid_arrays(source)  # decompressed from py3langid's file, and written
+    assert path.exists() and 0 < path.stat().st_size < source.stat().st_size * 3
+    again = language._langid_arrays(source)  # read back
+    ref = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+    def same(x, y) -> bool:  # type: ignore[no-untyped-def]
+        if isinstance(x, np.ndarray):
+            return x.dtype == y.dtype and x.shape == y.shape and x.tobytes() == y.tobytes()
+        if isinstance(x, tuple):
+            return all(same(u, v) for u, v in zip(x, y, strict=True))
+        return type(x) is type(y) and getattr(x, "typecode", None) == getattr(y, "typecode", None) and x == y
+
+    assert same(first, again)
+    ptc, pc, classes, nextmove, row, output = again
+    built = LanguageIdentifier(np.asarray(ptc), np.asarray(pc), classes, nextmove, output, norm_probs=True, tk_row=row)
+    for attr in LanguageIdentifier.__slots__:  # the identifier py3langid builds from its own file
+        assert same(getattr(built, attr), getattr(ref, attr)), attr
+    text = "Der Bundestag hat am Donnerstag das Gesetz verabschiedet."
+    assert built.classify(text) == ref.classify(text)
+    path.write_bytes(b"not a zip")  # a damaged file is not trusted: rewritten from py3langid's
+    assert language._read_langid_cache(path) is None and same(language._langid_arrays(source), first)
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    monkeypatch.setenv("STORYLINE_CACHE_DIR", str(blocked / "sub"))  # cannot be written: read from py3langid's file
+    assert same(language._langid_arrays(source), first) and not (blocked / "sub").exists()

@@ -105,6 +105,11 @@ def test_place_index_is_kept_in_the_cache_folder_and_read_back(tmp_path, monkeyp
     again = places._read_index(path)
     assert again is not None and again == built
     assert [p.name for p in again.names[places._norm("Kabul")]] == [p.name for p in built.names[places._norm("Kabul")]]
+    # equal candidates are one object (a city under each of its names), in the built and in the read index
+    for index in (built, again):
+        cands = [c for table in (index.names, index.stems, index.cjk) for cs in table.values() for c in cs]
+        cands += [c for _, c in index.ru_adjectives]
+        assert len({id(c) for c in cands}) == len(set(cands)) < len(cands) / 2
     path.write_bytes(b"not a pickle")  # a damaged file is rebuilt, not trusted
     assert places._read_index(path) is None
     blocked = tmp_path / "file"

