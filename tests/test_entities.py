@@ -89,3 +89,34 @@ def test_spacy_runs_on_numpy_blas_with_the_same_entities(extractor):
     text += " On Zwelvday, envoy Quorinda Baltzmayer-Ochs met Frelanian officials at the Hotel Grastovia."
     spans = lambda doc: [(e.start_char, e.end_char, e.label_) for e in doc.ents]  # noqa: E731
     assert spans(ours(text)) == spans(plain(text)) and len(spans(plain(text))) >= 5
+
+
+def test_spacy_pipelines_load_with_the_same_regular_expressions_when_charsets_are_shared():
+    # _shared_charsets remembers re's character-set optimisation while a spaCy pipeline loads: the programs
+    # compiled for French's tokenizer exceptions (one pattern, ~800 alternatives with the same letter classes)
+    # and for a small pattern of each kind of set must be the ones re compiles on its own
+    import re
+    from re import _compiler, _parser
+
+    from storyline.analyse.entities import _shared_charsets
+
+    with _shared_charsets():
+        from spacy.lang.fr.tokenizer_exceptions import TOKEN_MATCH
+    french = TOKEN_MATCH.__self__
+    patterns = [
+        (french.pattern, french.flags),
+        ("(?iu)[a-zß-ö]+[-–][a-zß-ö]*|x[^\\W\\d]y|[ΣσςK]", 0),
+        ("[a-zA-Z0-9_]+|[^abc]|[\\u0400-\\u04ff]{2,}", re.IGNORECASE | re.ASCII),
+        (b"[a-z\\x80-\\xff]+", re.IGNORECASE),
+    ]
+
+    def program(pattern, flags):
+        return _compiler._code(_parser.parse(pattern, flags), flags)
+
+    plain = [program(p, f) for p, f in patterns]
+    with _shared_charsets():
+        shared = [program(p, f) for p, f in patterns]
+        twice = [program(p, f) for p, f in patterns]  # the remembered sets, given out again
+    assert shared == plain and twice == plain
+    assert _compiler._optimize_charset.__module__ == "re._compiler"  # put back
+    assert TOKEN_MATCH("hip-hop") and not TOKEN_MATCH("bonjour")
