@@ -707,3 +707,53 @@ def test_consolidation_floor_is_exact_from_the_floor_up(profiles):
         m.consolidate()
         merged[floor_on] = (m.merges_, dict(m.assignments_))
     assert merged[True] == merged[False]
+
+
+def _settle_state() -> bytes:
+    """A pickled clusterer after an online pass that leaves work for the settle: per topic a short report
+    that arrives first (alone online, rescued at the settle), three full reports, and an unrelated lone one."""
+    import random
+
+    from storyline.pipeline import LexicalProfiler
+
+    rnd = random.Random(7)
+    articles = []
+    for t in range(12):
+        words = [f"topic{t}word{j}" for j in range(8)]
+        articles.append(Article.from_text(f"Short {t}", " ".join(rnd.choice(words) for _ in range(8)) + " " + " ".join(f"other{t}x{j}" for j in range(4)) + "."))
+        articles += [Article.from_text(f"Topic {t} report {i}", " ".join(rnd.choice(words) for _ in range(30)) + ".") for i in range(3)]
+        articles.append(Article.from_text(f"Lone {t}", " ".join(f"lone{t}w{j}" for j in range(12)) + "."))
+    model = EventClusterer()
+    for a in articles:
+        model.learn_one(LexicalProfiler().profile(a))
+    return pickle.dumps(model)
+
+
+def test_settle_decides_the_same_with_and_without_its_helper() -> None:
+    state = _settle_state()
+    plain, helped = pickle.loads(state), pickle.loads(state)
+    plain.settle(helper=False)
+    helped.settle(helper=True)
+    assert len(plain.merges_) >= 5  # the short reports rejoin their topics
+    assert helped.merges_ == plain.merges_ and helped.assignments_ == plain.assignments_ and not helped.unsettled_
+
+
+def test_the_settle_helper_sends_the_scores_the_settle_would_make() -> None:
+    """Every score the forked helper sends (run to its end first) is bit for bit what the settle makes itself for
+    that representative against that event of that size, with and without the copy rule."""
+    from storyline.cluster.events import _Prefetch
+
+    model = pickle.loads(_settle_state())
+    with model._memo_links():
+        prefetch = _Prefetch.start(model)
+        assert prefetch is not None
+        prefetch.drain(wait=True)
+        ready = dict(prefetch.ready)
+        prefetch.stop()
+    assert len(ready) >= 12 and {e for _, e, _ in ready} & {e for e, ev in model.events_.items() if ev.n_articles > 2}
+    digests = {r.profile.article_id: r for ev in model.events_.values() for r in ev.representatives}
+    for (article_id, event_id, size), (score, copy) in ready.items():
+        event = model.events_[event_id]
+        assert len(event.members) == size
+        assert model._scored(digests[article_id], event) == score
+        assert model._scored(digests[article_id], event, copies=True) == (max(score, 0.99) if copy else score)

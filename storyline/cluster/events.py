@@ -34,10 +34,12 @@ EventClusterer(threshold=0.5, ...)
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import inspect
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Collection, Iterable, Iterator, Sequence, overload
+from typing import Any, Callable, Collection, Iterable, Iterator, Sequence, overload
 
 import numpy as np
 
@@ -138,9 +140,7 @@ class EventState:
         """The article–event score's inputs for ``digest`` (with ``vector = key_vector(profile)``),
         and the raw pair features against the closest representatives. ``memo``: link features already
         made for a (digest, representative) pair while ``vocabulary`` stood still (see :func:`_link_memo`)."""
-        reps = self.representatives
-        closeness = np.array([float(r.key() @ vector) for r in reps])
-        chosen = [reps[i] for i in np.argsort(-closeness, kind="stable")[:compare]]
+        chosen = self._closest(vector, compare)
         pairs = [(r, link_features(digest, r, vocabulary) if memo is None else _link_memo(memo, digest, r, vocabulary)) for r in chosen]
         scored = sorted((link_terms(f) for _, f in pairs), key=lambda t: -(t["title_score"] + t["lead_passage_score"] + 2 * t["diagonal_score"]))
         terms = event_terms(
@@ -152,6 +152,12 @@ class EventState:
             len(self.members),
         )
         return terms, pairs
+
+    def _closest(self, vector: np.ndarray, compare: int) -> list[Digest]:
+        """The ``compare`` representatives whose keys are closest to ``vector`` (ties: the earlier kept)."""
+        reps = self.representatives
+        closeness = np.array([float(r.key() @ vector) for r in reps])
+        return [reps[i] for i in np.argsort(-closeness, kind="stable")[:compare]]
 
     @property
     def n_articles(self) -> int:
@@ -172,6 +178,8 @@ class _LinkMemo(dict):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__()
         self.f32 = Float32Memo()
+        self.prefetch: _Prefetch | None = None  # a helper scoring ahead (:meth:`EventClusterer.settle`)
+        self.made: Callable[[Digest, EventState, float, bool], None] | None = None  # in the helper: where its scores go
 
 
 def _link_memo(memo: dict[Any, Any], a: Digest, b: Digest, vocabulary: Vocabulary | None) -> dict[str, float]:
@@ -185,6 +193,109 @@ def _link_memo(memo: dict[Any, Any], a: Digest, b: Digest, vocabulary: Vocabular
         features = link_features(a, b, vocabulary) if f32 is None else link_features(a, b, vocabulary, f32)
         hit = memo[key] = (a, b, features)
     return hit[2]  # type: ignore[no-any-return]
+
+
+class _Prefetch:
+    """A forked helper process that makes, on a core of its own, the scores a :meth:`EventClusterer.settle`
+    will ask for — each (representative, event) score of :meth:`EventClusterer._settle_plan`, the plan of the
+    state as it stands, last event first while the settle works from the first — and sends them over a pipe,
+    each with the event's size. A score is a pure function of the digest, the event's state and the vocabulary;
+    during a settle the vocabulary stands still and an event changes only by absorbing another (which adds
+    members), so a score the helper made for an event of the same size as the settle's is bit for bit the one
+    the settle would make (the same code on the same data): the settle takes it, and its decisions are the same
+    with or without the helper, whatever the helper managed to send. ``progress`` holds where the settle is
+    (phase, event slot), so the helper skips what the settle has passed.
+
+    Started with ``fork`` only (the helper reads the settling state without copying it), never from a daemonic
+    process; killed when the settle ends.
+    """
+
+    BATCH = 16  # scores per message
+
+    def __init__(self, proc: Any, conn: Any, progress: Any) -> None:
+        self.proc, self.conn, self.progress = proc, conn, progress
+        self.ready: dict[tuple[str, str, int], tuple[float, bool]] = {}
+        self.received = self.taken = 0
+
+    @classmethod
+    def start(cls, model: EventClusterer) -> _Prefetch | None:
+        """Fork the helper for ``model``'s coming settle; None where that is not possible."""
+        import multiprocessing as mp
+
+        if "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+            return None
+        ctx = mp.get_context("fork")
+        progress = ctx.RawArray("q", 2)  # (phase: 0 rescue / 1 consolidation / 2 past both, slot of the event being settled)
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_prefetch_main, args=(model, send, progress), daemon=True, name="storyline-settle-helper")
+        try:
+            proc.start()
+        except OSError:  # no process to spare: the settle scores everything itself
+            recv.close()
+            send.close()
+            return None
+        send.close()
+        return cls(proc, recv, progress)
+
+    def at(self, phase: int, slot: int) -> None:
+        """Tell the helper where the settle is."""
+        self.progress[1] = slot
+        self.progress[0] = phase
+
+    def take(self, digest: Digest, event: EventState) -> tuple[float, bool] | None:
+        """``(score, copy)`` of ``digest`` against ``event`` as it stands, if the helper sent it (see
+        :meth:`EventClusterer._scored`), else None."""
+        key = (digest.profile.article_id, event.event_id, len(event.members))
+        hit = self.ready.get(key)
+        if hit is None and self.conn is not None:
+            self.drain()
+            hit = self.ready.get(key)
+        self.taken += hit is not None
+        return hit
+
+    def drain(self, wait: bool = False) -> None:
+        """Read what the helper has sent (``wait``: until it is done)."""
+        try:
+            while self.conn is not None and (wait or self.conn.poll()):
+                batch = self.conn.recv()
+                self.received += len(batch)
+                for aid, event_id, size, score, copy in batch:
+                    self.ready[(aid, event_id, size)] = (score, copy)
+        except (EOFError, OSError):  # the helper is done (or gone): nothing more comes
+            self.conn.close()
+            self.conn = None
+
+    def stop(self) -> None:
+        self.at(2, -1)
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join()
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        self.ready.clear()
+
+
+def _prefetch_main(model: EventClusterer, conn: Any, progress: Any) -> None:
+    """The helper's work (in the forked process): :meth:`EventClusterer._scored` of each item of
+    :meth:`EventClusterer._settle_plan` not scored yet, sent in batches."""
+    gc.freeze()  # the state the helper reads is never collected here: no collection walks (and copies) it
+    batch: list[tuple[str, str, int, float, bool]] = []
+
+    def send(digest: Digest, event: EventState, score: float, copy: bool) -> None:
+        batch.append((digest.profile.article_id, event.event_id, len(event.members), score, copy))
+        if len(batch) >= _Prefetch.BATCH:
+            conn.send(batch)
+            batch.clear()
+
+    with model._memo_links():
+        assert model._links is not None
+        model._links.made = send  # each score :meth:`EventClusterer._scored` makes goes to the settle
+        for task in model._settle_plan(progress):
+            task()
+    if batch:
+        conn.send(batch)
+    conn.close()
 
 
 def segment_translation(profile: Profile, threshold: float = 0.6) -> tuple[str, str, float] | None:
@@ -697,8 +808,13 @@ class EventClusterer:
         # below the threshold a pair's exact agreement never matters (it is never merged, and the best pair is
         # taken only when it reaches the threshold): its agreement may stop early there
         floor = self.consolidate_threshold
+        prefetch = getattr(self._links, "prefetch", None)
         for event_id in list(self._live) if events is None else [e for e in self._live if e in events]:
+            if prefetch is not None:
+                prefetch.at(1, self.events_[event_id].slot)
             self._pair_scores(event_id, scores, apart, floor)
+        if prefetch is not None:
+            prefetch.at(2, -1)
         while scores:
             (a, b), best = max(scores.items(), key=lambda kv: (kv[1], -self.events_[kv[0][0]].slot, -self.events_[kv[0][1]].slot))
             if best < self.consolidate_threshold:
@@ -708,7 +824,7 @@ class EventClusterer:
             scores = {k: v for k, v in scores.items() if absorbed not in k and into not in k}
             self._pair_scores(into, scores, apart, floor)
 
-    def settle(self) -> None:
+    def settle(self, *, helper: bool | None = None) -> None:
         """What the end of a batch pass does (:meth:`rescue_singletons`, then :meth:`consolidate`), for
         the events that took an article since the last call only (``unsettled_``; consolidation seeded
         by those of at most ``settle_max_size`` articles), so its cost follows the articles added, not
@@ -723,14 +839,96 @@ class EventClusterer:
         >>> _ = c.learn_one(LexicalProfiler().profile(Article.from_text("Quake", "A quake hit Kabul.")))
         >>> len(c.unsettled_), c.settle(), len(c.unsettled_)
         (1, None, 0)
+
+        ``helper``: score ahead in a forked helper process (:class:`_Prefetch`), on the core an ingest's
+        profiling workers leave idle once they are done; the decisions are the same either way. None
+        (default): when at least :attr:`SETTLE_HELPER_MIN` small events are to be settled.
         """
         if not self._fitted or not self.unsettled_:
             return
         with self._memo_links():  # no article is learned meanwhile: pairs scored by the rescue are not scored again
-            self.rescue_singletons(set(self.unsettled_))
-            small = {e for e in self.unsettled_ if e in self.events_ and self.events_[e].n_articles <= self.settle_max_size}
-            self.consolidate(small)  # a rescued article's event is among the unsettled now
+            assert self._links is not None
+            if helper or (helper is None and self._n_small_unsettled() >= self.SETTLE_HELPER_MIN):
+                self._links.prefetch = _Prefetch.start(self)
+            try:
+                self.rescue_singletons(set(self.unsettled_))
+                small = {e for e in self.unsettled_ if e in self.events_ and self.events_[e].n_articles <= self.settle_max_size}
+                self.consolidate(small)  # a rescued article's event is among the unsettled now
+            finally:
+                if self._links.prefetch is not None:
+                    self._links.prefetch.stop()
         self.unsettled_ = set()
+
+    SETTLE_HELPER_MIN = 64
+    """Small events from which :meth:`settle` forks a helper by default (for fewer, the fork costs more than it saves)."""
+
+    def _n_small_unsettled(self) -> int:
+        return sum(1 for e in self.unsettled_ if e in self.events_ and self.events_[e].n_articles <= self.settle_max_size)
+
+    def _settle_plan(self, progress: Sequence[int] | None = None) -> Iterator[Callable[[], Any]]:
+        """The scoring :meth:`settle` is likely to do, as the state stands (before any of its merges), as calls
+        that change no state: each lone event's digest against each of its candidate events (the rescue), then
+        each small event's agreement with each of its neighbours (the consolidation's first scores); each part
+        last event first (the settle works from the first). ``progress``: ``(phase, slot)`` of the settle
+        (:meth:`_Prefetch.at`); the events it has passed are left out.
+
+        >>> from storyline.cluster.testing import toy_profile
+        >>> c = EventClusterer()
+        >>> for i, (v, t) in enumerate([([1, 0], "Quake hits Kabul"), ([0.6, 0.8], "Stocks fall in Tokyo")]):
+        ...     _ = c.learn_one(toy_profile(f"a{i}", v, t, day="2024-01-01"))
+        >>> [round(task(), 3) for task in c._settle_plan()]  # a1 against a0's event, a0 against a1's, then the two events' agreement twice
+        [0.462, 0.462, 0.462, 0.462]
+        """
+
+        def passed(phase: int, slot: int) -> bool:
+            return progress is not None and (progress[0] > phase or (progress[0] == phase and progress[1] >= slot))
+
+        unsettled = self.unsettled_
+        for event_id in reversed([e for e in self._live if e in unsettled and self.events_[e].n_articles == 1]):
+            ev = self.events_[event_id]
+            if passed(0, ev.slot):
+                break
+            if ev.retired or not ev.representatives:
+                continue
+            digest = ev.representatives[0]
+            for other in self._candidates(digest, digest.key()):
+                if other != event_id:
+                    yield functools.partial(self._scored, digest, self.events_[other])
+        for event_id in reversed([e for e in self._live if e in unsettled and self.events_[e].n_articles <= self.settle_max_size]):
+            ev = self.events_[event_id]
+            if passed(1, ev.slot):
+                break
+            if ev.retired or not ev.representatives:
+                continue
+            for slot, _ in self._index.query(ev.centroid, k=self.candidates + 1, day=None, window=0.0, floor=self.candidate_floor):
+                other = self.events_[self._slots[slot]]
+                if other is ev or not other.representatives or not (self._within_window(ev, other) or self._far_pair(ev, other)):
+                    continue
+                yield functools.partial(self._mutual_agreement, ev, other, self.consolidate_threshold)
+
+    def _scored(self, digest: Digest, event: EventState, *, copies: bool = False) -> float:
+        """The article–event score of ``digest`` against ``event`` (:meth:`EventState.terms`, through the link memo
+        while one lives); with ``copies``, at least 0.99 where ``digest`` is a near-duplicate or translation of one of
+        the representatives scored (as in :meth:`_judge`). Taken from the settle's helper (:class:`_Prefetch`) where
+        it made it already; in the helper, each score made is sent to the settle (with whether it is a copy)."""
+        memo = getattr(self, "_links", None)
+        prefetch = getattr(memo, "prefetch", None)
+        hit = prefetch.take(digest, event) if prefetch is not None else None
+        if hit is None:
+            made = getattr(memo, "made", None)
+            key = ("scored", id(digest), id(event), len(event.members))
+            seen = memo.get(key) if made is not None else None
+            if seen is not None and seen[0] is digest and seen[1] is event:
+                hit = seen[2]
+            else:
+                terms, pairs = event.terms(digest, digest.key(), self.compare, self.vocabulary_, memo)  # a representative's key, made once
+                copy = (copies or made is not None) and any(self._copy_kind(digest.profile, rep.profile, f) for rep, f in pairs)
+                hit = (event_score(terms, self.weights), copy)
+                if made is not None:  # the helper: the score goes to the settle (once)
+                    memo[key] = (digest, event, hit)
+                    made(digest, event, *hit)
+        score, copy = hit
+        return max(score, 0.99) if copies and copy else score
 
     @contextlib.contextmanager
     def _memo_links(self) -> Iterator[None]:
@@ -923,14 +1121,9 @@ class EventClusterer:
         """:meth:`_agreement` of two event states (live or not). With ``floor``: None as soon as the mean
         cannot reach ``floor`` any more (each representative scores at most 1)."""
         scores: list[float] = []
-        memo = getattr(self, "_links", None)
         reps = src.representatives
         for k, d in enumerate(reps):
-            terms, pairs = dst.terms(d, d.key(), self.compare, self.vocabulary_, memo)  # a representative's key, made once
-            score = event_score(terms, self.weights)
-            if copies and any(self._copy_kind(d.profile, rep.profile, f) for rep, f in pairs):
-                score = max(score, 0.99)
-            scores.append(score)
+            scores.append(self._scored(d, dst, copies=copies))
             if floor is not None and k + 1 < len(reps) and sum(scores) + (len(reps) - k - 1) < floor * len(reps) - 1e-9:
                 return None
         return float(np.mean(scores)) if scores else 0.0
@@ -947,18 +1140,20 @@ class EventClusterer:
             self._rescue(events)
 
     def _rescue(self, events: Collection[str] | None) -> None:
-        memo = self._links
+        prefetch = getattr(self._links, "prefetch", None)
         for event_id in [e for e in self._live if self.events_[e].n_articles == 1 and (events is None or e in events)]:
             ev = self.events_.get(event_id)
             if ev is None or ev.n_articles != 1 or ev.retired:
                 continue
+            if prefetch is not None:
+                prefetch.at(0, ev.slot)
             digest = ev.representatives[0]
             vector = digest.key()  # a representative's: made once, as the events it is compared with use it
             best, best_score = None, float(self.rescue_threshold)
             for other in self._candidates(digest, vector):
                 if other == event_id:
                     continue
-                score = event_score(self.events_[other].terms(digest, vector, self.compare, self.vocabulary_, memo)[0], self.weights)
+                score = self._scored(digest, self.events_[other])
                 if score >= best_score:
                     best, best_score = other, score
             if best is not None:
