@@ -210,7 +210,7 @@ class _Prefetch:
     process; killed when the settle ends.
     """
 
-    BATCH = 16  # scores per message
+    BATCH = 64  # scores per message
 
     def __init__(self, proc: Any, conn: Any, progress: Any) -> None:
         self.proc, self.conn, self.progress = proc, conn, progress
@@ -227,6 +227,7 @@ class _Prefetch:
         ctx = mp.get_context("fork")
         progress = ctx.RawArray("q", 2)  # (phase: 0 rescue / 1 consolidation / 2 past both, slot of the event being settled)
         recv, send = ctx.Pipe(duplex=False)
+        _widen_pipe(send.fileno())
         proc = ctx.Process(target=_prefetch_main, args=(model, send, progress), daemon=True, name="storyline-settle-helper")
         try:
             proc.start()
@@ -274,6 +275,41 @@ class _Prefetch:
             self.conn.close()
             self.conn = None
         self.ready.clear()
+
+
+def _spare_core(samples: int = 3) -> bool:
+    """Whether a core is idle now besides this process's: Linux's count of runnable tasks (``/proc/loadavg``, this
+    process included), the least of ``samples`` reads 1 ms apart, is below the cores this process may use.
+    False where that count cannot be read.
+
+    >>> isinstance(_spare_core(), bool)
+    True
+    """
+    import os
+    import time
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        running = []
+        for k in range(samples):
+            with open("/proc/loadavg", encoding="ascii") as f:
+                running.append(int(f.read().split()[3].split("/")[0]))
+            if k + 1 < samples:
+                time.sleep(0.001)
+    except (OSError, ValueError, IndexError):
+        return False
+    return min(running) < cores
+
+
+def _widen_pipe(fd: int, size: int = 1 << 20) -> None:
+    """Let the pipe hold ``size`` bytes (Linux; elsewhere, or beyond the system's limit, it stays as it is): a helper
+    that never waits on a full pipe is never woken by the settle's reads, so the two never take turns on one core."""
+    import fcntl
+
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setsize is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, setsize, size)
 
 
 def _prefetch_main(model: EventClusterer, conn: Any, progress: Any) -> None:
@@ -842,13 +878,14 @@ class EventClusterer:
 
         ``helper``: score ahead in a forked helper process (:class:`_Prefetch`), on the core an ingest's
         profiling workers leave idle once they are done; the decisions are the same either way. None
-        (default): when at least :attr:`SETTLE_HELPER_MIN` small events are to be settled.
+        (default): when at least :attr:`SETTLE_HELPER_MIN` small events are to be settled and a core is idle
+        (:func:`_spare_core`; on a busy machine the helper would only take turns with the settle).
         """
         if not self._fitted or not self.unsettled_:
             return
         with self._memo_links():  # no article is learned meanwhile: pairs scored by the rescue are not scored again
             assert self._links is not None
-            if helper or (helper is None and self._n_small_unsettled() >= self.SETTLE_HELPER_MIN):
+            if helper or (helper is None and self._n_small_unsettled() >= self.SETTLE_HELPER_MIN and _spare_core()):
                 self._links.prefetch = _Prefetch.start(self)
             try:
                 self.rescue_singletons(set(self.unsettled_))
