@@ -952,18 +952,21 @@ class EventClusterer:
         prefetch = getattr(memo, "prefetch", None)
         hit = prefetch.take(digest, event) if prefetch is not None else None
         if hit is None:
-            made = getattr(memo, "made", None)
+            # while a memo lives (a settle), an event changes only by absorbing another, which adds members: the score of
+            # a digest against an event of the same size is made once (the rescue's are the consolidation's first ones)
             key = ("scored", id(digest), id(event), len(event.members))
-            seen = memo.get(key) if made is not None else None
+            seen = memo.get(key) if memo is not None else None
             if seen is not None and seen[0] is digest and seen[1] is event:
                 hit = seen[2]
             else:
                 terms, pairs = event.terms(digest, digest.key(), self.compare, self.vocabulary_, memo)  # a representative's key, made once
-                copy = (copies or made is not None) and any(self._copy_kind(digest.profile, rep.profile, f) for rep, f in pairs)
+                copy = (copies or memo is not None) and any(self._copy_kind(digest.profile, rep.profile, f) for rep, f in pairs)
                 hit = (event_score(terms, self.weights), copy)
-                if made is not None:  # the helper: the score goes to the settle (once)
+                if memo is not None:
                     memo[key] = (digest, event, hit)
-                    made(digest, event, *hit)
+                    made = getattr(memo, "made", None)
+                    if made is not None:  # the helper: the score goes to the settle
+                        made(digest, event, *hit)
         score, copy = hit
         return max(score, 0.99) if copies and copy else score
 
