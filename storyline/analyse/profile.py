@@ -14,6 +14,7 @@ Chinese half and English entities from the English half.
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import pickle
 from concurrent.futures import ThreadPoolExecutor
@@ -196,17 +197,25 @@ class Profiler:
             self.encoder.preload()
             return draft
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyline-preload") as pool:
-            encoded = pool.submit(encode)
-            for language in languages:
-                seg = Segment(language, 0, len(warm.text), warm.text)
-                self._places(seg, self._entities(seg))
-                self._dates(seg, warm)
-                self._numbers(seg)
-            draft = encoded.result()
-        self._finish(draft, self._model_spans(draft.ner_segments))  # the NER of the warm-up article, batched
-        if vocabulary and self.entities and self.entity_models:
-            self._extractor().fill_vocabularies()
+        # no garbage collection meanwhile: the models are ~200-400k objects that live on, and the collections
+        # their loading sets off (4-5 full ones) walk them again and again: 0.4-0.8 s of CPU for little
+        # garbage. A zero threshold, not gc.disable(): spaCy's loader (srsly) enables collection again.
+        thresholds = gc.get_threshold()
+        gc.set_threshold(0)
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyline-preload") as pool:
+                encoded = pool.submit(encode)
+                for language in languages:
+                    seg = Segment(language, 0, len(warm.text), warm.text)
+                    self._places(seg, self._entities(seg))
+                    self._dates(seg, warm)
+                    self._numbers(seg)
+                draft = encoded.result()
+            self._finish(draft, self._model_spans(draft.ner_segments))  # the NER of the warm-up article, batched
+            if vocabulary and self.entities and self.entity_models:
+                self._extractor().fill_vocabularies()
+        finally:
+            gc.set_threshold(*thresholds)
 
     def _extractor(self) -> EntityExtractor:
         from storyline.analyse.entities import EntityExtractor, default_extractor
