@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import pickle
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 
 from storyline.cluster import EventClusterer, StoryLinker
 from storyline.cluster.testing import toy_profile
 from storyline.pipeline import LexicalProfiler, Pipeline, ShortlistStoryLinker, make_profiler, outlet_of
 from storyline.store import open_store
-from storyline.types import Article
+from storyline.types import Article, DateMention, Mention, NumberMention, Place
 
 T0 = datetime(2020, 3, 1, tzinfo=timezone.utc)
 
@@ -102,21 +104,66 @@ def test_a_failing_record_is_reported_and_the_batch_goes_on(store):  # type: ign
     assert [(f.source, f.stage, f.reason) for f in store.failures()] == [("test:boom", "analyse", "cannot analyse this one")]
 
 
-def test_shortlist_linker_makes_the_plain_linkers_choices():  # type: ignore[no-untyped-def]
+def themed_events(n: int = 150) -> EventClusterer:
     rnd = random.Random(3)
     events = EventClusterer()
-    for i in range(150):
+    for i in range(n):
         base = i % 40  # 40 themes: events of one theme are near each other, others are not
         direction = [1.0 if j == base else 0.0 for j in range(40)] + [rnd.gauss(0, 0.6) for _ in range(8)]
         day = (T0 + timedelta(days=rnd.randrange(900))).date().isoformat()
         names = " ".join(rnd.sample(["Kabul", "Doha", "Tokyo", "Paris", "Lima", "Oslo", "Accra"], 2))
         events.learn_one(toy_profile(f"a{i}", direction, f"Story {i} {rnd.random()}", names=names, day=day, text=f"Story {i}. In {names} it went on {rnd.random()}."))
+    return events
+
+
+def test_shortlist_linker_makes_the_plain_linkers_choices():  # type: ignore[no-untyped-def]
+    events = themed_events()
     plain = StoryLinker().link_many(events)
     short = ShortlistStoryLinker(shortlist=4).link_many(events)
     assert len(events.events_) > 40 and len(set(plain.values())) > 8
     assert short == plain
     with_ann = ShortlistStoryLinker(shortlist=4, ann_after=8)  # the nearest stories from an HNSW index (approximate; exact here)
     assert with_ann.link_many(events) == plain and with_ann._index._ann is not None
+
+
+def test_shortlist_linker_builds_the_plain_linkers_stories_with_its_scores():  # type: ignore[no-untyped-def]
+    """Its own learn_one and inlined score (names made once, story centroids kept) change nothing: the same
+    stories (events, names, days, vector sums) as StoryLinker, each choice scored as StoryLinker.score scores it,
+    and a pickled linker (which leaves its centroid cache behind) goes on the same."""
+    events = themed_events()
+    order = sorted(events.events_.values(), key=lambda e: (e.first_day, e.slot))
+    plain, short = StoryLinker(), ShortlistStoryLinker(shortlist=4)
+    for k, event in enumerate(order):
+        if k == len(order) // 2:
+            short = pickle.loads(pickle.dumps(short))
+            assert "_centroids" not in short.__dict__
+        if k > 8:
+            best, score = short._best(event)
+            assert best is not None and score == plain.score(event, plain.stories_[best]) == short.score(event, short.stories_[best])
+        assert short.learn_one(event) == plain.learn_one(event)
+    assert short.stories_.keys() == plain.stories_.keys() and len(plain.stories_) > 8
+    for story_id, story in plain.stories_.items():
+        other = short.stories_[story_id]
+        assert (other.events, other.names, other.first_day, other.last_day, other.norm) == (story.events, story.names, story.first_day, story.last_day, story.norm)
+        assert np.array_equal(other.vector_sum, story.vector_sum)
+
+
+def test_a_snapshot_is_the_plain_pickle_of_the_state(store):  # type: ignore[no-untyped-def]
+    """The snapshot pickler's reducers for records (Pipeline._snapshot_reducers) only make it faster: same bytes."""
+    pipe = Pipeline(store, profiler="lexical")
+    for i, (names, day) in enumerate([("Kabul Doha", "2020-02-29"), ("Doha Kabul Tokyo", "2020-03-01"), ("Lima", None)]):
+        profile = toy_profile(f"s{i}", [1.0, 0.1 * i], f"Talks {i}", names=names, day=day, text=f"Talks in {names} went on. It was day {i}.")
+        first = names.split()[0]
+        profile = profile.replace(  # every kind of record a profile holds
+            entities=(Mention(first, "LOC", 9, 9 + len(first), "en", first.lower()),),
+            places=(Place(first, f"geo:{first}", first, "AF", "city", 9),),
+            dates=(DateMention("2020", date(2020, 1, 1), 0, "year"),),
+            numbers=(NumberMention("12 troops", 12.0, "troops", 3),),
+        )
+        pipe.add_one(Article.from_text(f"Talks {i}", f"Talks went on {i}."), profile=profile)
+    header, body = pipe.snapshot_bytes().split(b"\n", 1)
+    assert header.startswith(b"storyline-snapshot ")
+    assert body == pickle.dumps((pipe.clusterer, pipe.linker), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def test_shortlist_linker_has_the_plain_linkers_defaults():  # type: ignore[no-untyped-def]
