@@ -258,10 +258,9 @@ class _Prefetch:
         """Read what the helper has sent (``wait``: until it is done)."""
         try:
             while self.conn is not None and (wait or self.conn.poll()):
-                batch = self.conn.recv()
-                self.received += len(batch)
-                for aid, event_id, size, score, copy in batch:
-                    self.ready[(aid, event_id, size)] = (score, copy)
+                keys, values = self.conn.recv()
+                self.received += len(keys)
+                self.ready.update(zip(keys, values))
         except (EOFError, OSError):  # the helper is done (or gone): nothing more comes
             self.conn.close()
             self.conn = None
@@ -316,21 +315,24 @@ def _prefetch_main(model: EventClusterer, conn: Any, progress: Any) -> None:
     """The helper's work (in the forked process): :meth:`EventClusterer._scored` of each item of
     :meth:`EventClusterer._settle_plan` not scored yet, sent in batches."""
     gc.freeze()  # the state the helper reads is never collected here: no collection walks (and copies) it
-    batch: list[tuple[str, str, int, float, bool]] = []
+    keys: list[tuple[str, str, int]] = []
+    values: list[tuple[float, bool]] = []
 
     def send(digest: Digest, event: EventState, score: float, copy: bool) -> None:
-        batch.append((digest.profile.article_id, event.event_id, len(event.members), score, copy))
-        if len(batch) >= _Prefetch.BATCH:
-            conn.send(batch)
-            batch.clear()
+        keys.append((digest.profile.article_id, event.event_id, len(event.members)))
+        values.append((score, copy))
+        if len(keys) >= _Prefetch.BATCH:
+            conn.send((keys, values))
+            keys.clear()
+            values.clear()
 
     with model._memo_links():
         assert model._links is not None
         model._links.made = send  # each score :meth:`EventClusterer._scored` makes goes to the settle
         for task in model._settle_plan(progress):
             task()
-    if batch:
-        conn.send(batch)
+    if keys:
+        conn.send((keys, values))
     conn.close()
 
 
