@@ -314,6 +314,9 @@ def _widen_pipe(fd: int, size: int = 1 << 20) -> None:
 def _prefetch_main(model: EventClusterer, conn: Any, progress: Any) -> None:
     """The helper's work (in the forked process): :meth:`EventClusterer._scored` of each item of
     :meth:`EventClusterer._settle_plan` not scored yet, sent in batches."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the settle's to handle (it stops the helper)
     gc.freeze()  # the state the helper reads is never collected here: no collection walks (and copies) it
     keys: list[tuple[str, str, int]] = []
     values: list[tuple[float, bool]] = []
