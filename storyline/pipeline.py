@@ -259,6 +259,9 @@ def _recheck_threads() -> None:
 
 # ------------------------------------------------------------------ story linking that stays flat
 
+_COSINE_SLACK = 1e-3
+"""How far the story index's cosine (float32 products, rounded to 6 places) may be taken to stray from the scored one."""
+
 _CENTROID_CACHE = 4096
 """Story centroids a :class:`ShortlistStoryLinker` keeps at most (≈ 2 kB each)."""
 
@@ -316,26 +319,34 @@ class ShortlistStoryLinker(_story_linker_class()):  # type: ignore[misc]
         day = event.first_day.toordinal() if event.first_day else None
         centroid = event.centroid
         found = self._index.query(np.asarray(centroid, dtype=np.float32), k=self.shortlist, day=day, window=float(self.window_days))
-        candidates = {slot for slot, _ in found}
+        near = dict(found)  # slot -> the index's cosine (within ~1e-6 of the one scored below)
+        candidates = set(near)
         if names is None:
             names = _event_names(event)  # once per event, not once per story scored
         for name in names:
             candidates.update(self._pos[s] for s in self._by_name.get(name, ()))
-        best, best_score = None, -1.0
         w = self.name_weight
-        for i in sorted(candidates):
-            story_id = self._ids[i]
-            story = self.stories_[story_id]
-            # what StoryLinker.score gives (tests/test_pipeline.py checks it), with the story's centroid made once per change
-            if not self._in_window(event, story):
-                score = 0.0
-            else:
-                cos = float(centroid @ self._centroid(story))
-                overlap = len(names & story.names.keys()) / max(1, min(len(names), len(story.names))) if names and story.names else 0.0
-                score = (1 - w) * cos + w * overlap
-            if score > best_score:
-                best, best_score = story_id, score
-        return best, best_score
+        # each candidate's score (what StoryLinker.score gives: tests/test_pipeline.py checks it) is at most
+        # (1 - w) * cosine + w * overlap, or 0 outside the window; a cosine is at most the index's plus a slack
+        # (or 1, unit vectors, for a story that only shares a name). Scored from the highest bound down, a story
+        # whose bound is below the best score so far cannot win: the choice (ties: the lowest slot, as the plain
+        # linker's first-best) is the one scoring every candidate makes.
+        bounded = []
+        for i in candidates:
+            story = self.stories_[self._ids[i]]
+            overlap = len(names & story.names.keys()) / max(1, min(len(names), len(story.names))) if names and story.names else 0.0
+            bound = max(0.0, (1 - w) * (near.get(i, 1.0) + _COSINE_SLACK) + w * overlap)
+            bounded.append((-bound, i, overlap))
+        bounded.sort()
+        best_slot, best_score = -1, -1.0
+        for minus_bound, i, overlap in bounded:
+            if -minus_bound < best_score:
+                break
+            story = self.stories_[self._ids[i]]
+            score = (1 - w) * float(centroid @ self._centroid(story)) + w * overlap if self._in_window(event, story) else 0.0
+            if score > best_score or (score == best_score and i < best_slot):
+                best_slot, best_score = i, score
+        return (self._ids[best_slot] if best_slot >= 0 else None), best_score
 
     def _centroid(self, story: Any) -> np.ndarray:
         """``story.centroid``, kept until the story gains an event (a story is scored far more often than it grows)."""

@@ -140,12 +140,38 @@ def test_shortlist_linker_builds_the_plain_linkers_stories_with_its_scores():  #
         if k > 8:
             best, score = short._best(event)
             assert best is not None and score == plain.score(event, plain.stories_[best]) == short.score(event, short.stories_[best])
+            assert (best, score) == plain._best(event)  # scoring only what can still win chooses what scoring all does
         assert short.learn_one(event) == plain.learn_one(event)
     assert short.stories_.keys() == plain.stories_.keys() and len(plain.stories_) > 8
     for story_id, story in plain.stories_.items():
         other = short.stories_[story_id]
         assert (other.events, other.names, other.first_day, other.last_day, other.norm) == (story.events, story.names, story.first_day, story.last_day, story.norm)
         assert np.array_equal(other.vector_sum, story.vector_sum)
+
+
+def test_shortlist_linker_breaks_ties_and_bounds_its_scores_as_scoring_all_does():  # type: ignore[no-untyped-def]
+    """Stories made twins (same centroid and names) score alike for every event: the lowest slot wins, as in
+    StoryLinker._best, also when the twins come from the names and not from the nearest ``shortlist``."""
+    events = themed_events(90)
+    order = sorted(events.events_.values(), key=lambda e: (e.first_day, e.slot))
+    short = ShortlistStoryLinker(shortlist=1)
+    for event in order:
+        short.learn_one(event)
+    stories = list(short.stories_.values())
+    assert len(stories) > 12
+    model = stories[0]
+    for story in stories[3::4]:
+        story.vector_sum, story.norm, story.names = model.vector_sum.copy(), model.norm, dict(model.names)
+        story.first_day, story.last_day = model.first_day, model.last_day
+        story.events.append("twin")  # a story that grew: its kept centroid is made again
+        for d in (story.first_day, story.last_day):
+            short._index.upsert(short._pos[story.story_id], np.asarray(story.centroid, dtype=np.float32), day=d.toordinal())
+    ties = 0
+    for event in order:
+        best, score = short._best(event)
+        assert (best, score) == StoryLinker._best(short, event)  # every story scored, first best kept
+        ties += sum(short.score(event, s) == score for s in stories) > 1
+    assert ties > 10
 
 
 def test_a_snapshot_is_the_plain_pickle_of_the_state(store):  # type: ignore[no-untyped-def]
