@@ -31,6 +31,7 @@ import json
 import struct
 import zlib
 from datetime import date, datetime
+from itertools import starmap
 from typing import Any
 
 import numpy as np
@@ -119,16 +120,16 @@ def decode_profile(data: bytes, *, vectors: bool = True) -> Profile:
         article_id=h["id"],
         title=h["title"],
         language=h["lang"],
-        segments=tuple(Segment(*s) for s in h["seg"]),
+        segments=tuple(starmap(Segment, h["seg"])),  # starmap: no generator frame per record (same records)
         sentences=tuple(h["sent"]),
         title_vector=matrix[0],
         lead_vector=matrix[1],
         sentence_vectors=matrix[2:] if h["n_sent"] else np.zeros((0, dim), np.float32),
-        entities=tuple(Mention(*m) for m in h["ent"]),
-        entity_groups=tuple(tuple(g) for g in h["grp"]),
-        places=tuple(Place(*x) for x in h["plc"]),
+        entities=tuple(starmap(Mention, h["ent"])),
+        entity_groups=tuple(map(tuple, h["grp"])),
+        places=tuple(starmap(Place, h["plc"])),
         dates=tuple(DateMention(d[0], date.fromisoformat(d[1]), d[2], d[3]) for d in h["dat"]),
-        numbers=tuple(NumberMention(*x) for x in h["num"]),
+        numbers=tuple(starmap(NumberMention, h["num"])),
         published_at=datetime.fromisoformat(h["pub"]) if h["pub"] else None,
         n_chars=h["nch"],
         shingles=tuple(h["sh"]),

@@ -1193,7 +1193,8 @@ class SnapshotWriter:
 
     def _flush(self, n: int) -> None:
         self._parts += 1
-        self._insert(self._parts, bytes(self._buffer[:n]))
+        with memoryview(self._buffer) as view:  # one copy of the part, not two
+            self._insert(self._parts, bytes(view[:n]))
         del self._buffer[:n]
 
     def close(self) -> None:
