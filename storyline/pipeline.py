@@ -912,11 +912,20 @@ def _snapshot_reducers() -> dict[Any, Any]:
 
 def _record_reducer(cls: type, names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     import copyreg
+    import operator
 
     newobj, args = copyreg.__newobj__, (cls,)  # type: ignore[attr-defined]
+    if len(names) == 1:
+        one = operator.attrgetter(names[0])
+
+        def reduce_one(obj: Any) -> tuple[Any, ...]:
+            return newobj, args, [one(obj)], None, None
+
+        return reduce_one
+    values = operator.attrgetter(*names)
 
     def reduce(obj: Any) -> tuple[Any, ...]:
-        return newobj, args, [getattr(obj, name) for name in names], None, None
+        return newobj, args, list(values(obj)), None, None
 
     return reduce
 
