@@ -509,15 +509,18 @@ def _shared_charsets() -> Iterator[None]:
     Python: 1.6 s of the 2.4 s of CPU the French pipeline takes to load. That optimiser
     (``re._compiler._optimize_charset``) is a function of its arguments alone, so its results are
     remembered while loading: the compiled programs are the same (``tests/test_entities.py``
-    compares them). Elsewhere than CPython 3.11+ (no ``re._compiler``) nothing changes.
+    compares them). Where ``re._compiler`` has no such function with that signature (before
+    CPython 3.11; 3.11–3.13 have it), nothing changes.
 
     >>> with _shared_charsets():
     ...     bool(re.compile("(?iu)[a-zß-ö]+|[a-zß-ö]+x").fullmatch("Straße"))
     True
     """
+    import inspect
+
     compiler = getattr(re, "_compiler", None)
     original = getattr(compiler, "_optimize_charset", None)
-    if original is None:
+    if original is None or list(inspect.signature(original).parameters) != ["charset", "iscased", "fixup", "fixes"]:
         yield
         return
     memo: dict[tuple[Any, ...], tuple[list[Any], bool]] = {}
