@@ -123,3 +123,19 @@ def test_name_test_set_precision_and_recall():
     assert overall.recall >= 0.90, overall.as_dict()
     # confusable people (Miller/Milley, Li Qiang/Li Keqiang, the Sinwar brothers …) are mostly kept apart
     assert results["confusable"].fp <= 0.03 * (results["confusable"].fp + results["confusable"].tn)
+
+
+def test_pinyin_of_every_character_is_pypinyins_own():
+    # names._pinyin reads pypinyin's character table without importing pypinyin (whose import reads its
+    # phrase dictionary too): each character of the table, and characters it has no reading for, as lazy_pinyin gives them
+    from pypinyin import Style, lazy_pinyin
+
+    from storyline.analyse.names import _pinyin, _pinyin_table
+
+    table = _pinyin_table()
+    assert table is not None and len(table) > 20_000
+    read = _pinyin()
+    others = [chr(cp) for cp in (*range(0x3000, 0x3040), 0x20000, 0x2A6DF, 0x10FFFD) if cp not in table] + list("aZ9·")
+    for ch in [chr(cp) for cp in table] + others:
+        assert read(ch) == lazy_pinyin(ch, style=Style.NORMAL, errors=lambda chars: list(chars)), ch
+    assert read("绿") == ["lv"] and read("女") == ["nv"] and read("米") == ["mi"]
