@@ -524,10 +524,11 @@ def _shared_charsets() -> Iterator[None]:
         yield
         return
     memo: dict[tuple[Any, ...], tuple[list[Any], bool]] = {}
+    held: dict[int, Any] = {}  # the ``fixes`` tables keyed by id, kept alive so an id is never reused meanwhile
 
     def optimize(charset, iscased=None, fixup=None, fixes=None):  # type: ignore[no-untyped-def]
         try:
-            key = (tuple(charset), iscased, fixup, id(fixes))
+            key = (tuple(charset), iscased, fixup, id(held.setdefault(id(fixes), fixes)))
             done = memo.get(key)
         except TypeError:  # an unhashable set item: not remembered
             return original(charset, iscased, fixup, fixes)
