@@ -107,20 +107,3 @@ def test_a_repeated_text_is_embedded_once_with_the_same_rows(encoder: Encoder) -
     assert np.array_equal(rows[0], rows[1]) and np.array_equal(rows[0], rows[3])
     assert np.allclose(rows[[0, 2, 4]], plain, atol=1e-6)  # each text keeps its own row
     assert np.allclose(pooled, plain_pooled, atol=1e-6)  # and the passages pool the repeated text's tokens twice
-
-
-def test_a_fork_waits_for_rows_made_in_the_background() -> None:
-    """``preload(background=True)`` makes the rows in a thread; a fork meanwhile waits for them,
-    so a forked worker never inherits a half-made table, and its vectors are the plain ones."""
-    import os
-
-    enc = Encoder()
-    enc.preload(6000, background=True)
-    pid = os.fork()  # at once: the thread has just started
-    if pid == 0:  # the child: every preloaded row made, and the vectors right
-        ok = int(enc._rows.filled.sum()) >= 6000 and np.array_equal(enc.encode(SENTENCES), Encoder().encode(SENTENCES))
-        os._exit(0 if ok else 1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    enc.wait()
-    assert int(enc._rows.filled.sum()) >= 6000 and enc._filling is None

@@ -25,8 +25,6 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
-import threading
-import weakref
 from itertools import chain
 from typing import Any, Sequence
 
@@ -60,7 +58,6 @@ class Encoder:
         self._sp: Any = None
         self._limit: Any = None
         self._rows: _TokenRows | None = None
-        self._filling: threading.Thread | None = None
 
     def _load(self) -> Any:
         if self._model is None:
@@ -106,7 +103,6 @@ class Encoder:
         if not nonempty:
             return out, pooled
         model = self._load()
-        self.wait()
         with self._limit(limits=self.threads, user_api="blas") if self._limit else contextlib.nullcontext():
             # a text given twice (a headline that is also the first sentence) has its token features made once
             distinct = {clipped[i]: None for i in nonempty}
@@ -146,44 +142,18 @@ class Encoder:
                     pooled[live] = _head(model, g_sums[live], g_lens[live])
         return out, pooled
 
-    def preload(self, frequent: int = 16384, *, background: bool = False) -> None:
+    def preload(self, frequent: int = 16384) -> None:
         """Load the model and make the token rows of the ``frequent`` most frequent token ids now
         (sentencepiece numbers its pieces by frequency; the first 16k ids are ~70 % of news text's
         tokens; 218 MB, ~0.6 s of CPU). A process that forks encoding workers calls this before the fork,
         so the workers share those rows instead of each making them. Vectors do not change.
 
-        ``background``: make the rows in a thread (its matrix products release the GIL, so
-        other models can load on the other core meanwhile); encoding, and any ``fork``, waits
-        for it first (:meth:`wait`).
-
         >>> enc = Encoder()
         >>> enc.preload(100)
         >>> int(enc._rows.filled.sum())
         100
-        >>> enc = Encoder()
-        >>> enc.preload(100, background=True)
-        >>> enc.wait(); int(enc._rows.filled.sum())
-        100
         """
         self._load()
-        if not background:
-            self._fill_rows(frequent)
-            return
-        self.wait()
-        self._filling = threading.Thread(target=self._fill_rows, args=(frequent,), name="storyline-token-rows", daemon=True)
-        self._filling.start()
-        ref = weakref.ref(self)
-        # a fork while rows are being written would give the child a half-made row table
-        os.register_at_fork(before=lambda: (enc := ref()) is not None and enc.wait())
-
-    def wait(self) -> None:
-        """Return once the rows a background :meth:`preload` makes are made."""
-        filling = getattr(self, "_filling", None)
-        if filling is not None:
-            filling.join()
-            self._filling = None
-
-    def _fill_rows(self, frequent: int) -> None:
         assert self._rows is not None
         with self._limit(limits=self.threads, user_api="blas") if self._limit else contextlib.nullcontext():
             for start in range(0, min(frequent, len(self._rows.filled)), 4096):
