@@ -313,7 +313,7 @@ class ShortlistStoryLinker(_story_linker_class()):  # type: ignore[misc]
         of the event, when the caller has them)."""
         n = len(self._ids) if hasattr(self, "_ids") else 0
         if n <= self.shortlist:
-            return super()._best(event)
+            return super()._best(event, names)
         from storyline.cluster.stories import _event_names
 
         day = event.first_day.toordinal() if event.first_day else None
@@ -364,33 +364,12 @@ class ShortlistStoryLinker(_story_linker_class()):  # type: ignore[misc]
         return state
 
     def learn_one(self, event: Any) -> str:
-        """:meth:`StoryLinker.learn_one <storyline.cluster.stories.StoryLinker.learn_one>`, with the event's names made
-        once (to score and to record), then the story's centroid and names indexed."""
-        from storyline.cluster.stories import StoryState, _event_names
-
-        if not hasattr(self, "stories_"):
-            self._init_state()
-        if event.event_id in self.assignments_:
+        """:meth:`StoryLinker.learn_one <storyline.cluster.stories.StoryLinker.learn_one>`, then the story's
+        centroid and names indexed."""
+        if event.event_id in getattr(self, "assignments_", {}):
             return self.assignments_[event.event_id]
-        names = _event_names(event)
-        best, s = self._best(event, names)
-        partner = self._split_story(event)
-        if partner is not None:
-            best, s = partner, max(s, self.threshold)
-        if best is None or s < self.threshold:
-            best = f"s{len(self.stories_):06d}-{event.event_id.split('-')[-1]}"
-            self.stories_[best] = StoryState(story_id=best)
-        story = self.stories_[best]
-        story.events.append(event.event_id)
-        story.add_vector(event.centroid)
-        for name in names:
-            story.names[name] = story.names.get(name, 0) + 1
-        for d in (event.first_day, event.last_day):
-            if d:
-                story.first_day = min(story.first_day, d) if story.first_day else d
-                story.last_day = max(story.last_day, d) if story.last_day else d
-        self.assignments_[event.event_id] = best
-        story_id = best
+        story_id = super().learn_one(event)
+        story = self.stories_[story_id]
         if story_id not in self._pos:
             self._pos[story_id] = len(self._ids)
             self._ids.append(story_id)

@@ -151,9 +151,10 @@ class StoryLinker:
                 return story_id
         return None
 
-    def _best(self, event: Any) -> tuple[str | None, float]:
+    def _best(self, event: Any, names: set[str] | None = None) -> tuple[str | None, float]:
+        """The best story for ``event`` and its score (``names``: :func:`_event_names` of the event, when the caller has them)."""
         best, best_score = None, -1.0
-        names, centroid = _event_names(event), event.centroid
+        names, centroid = _event_names(event) if names is None else names, event.centroid
         for story_id, story in self.stories_.items():
             s = self.score(event, story, names=names, centroid=centroid)
             if s > best_score:
@@ -175,7 +176,8 @@ class StoryLinker:
             self._init_state()
         if event.event_id in self.assignments_:
             return self.assignments_[event.event_id]
-        best, s = self._best(event)
+        names = _event_names(event)  # made once: to score and to record
+        best, s = self._best(event, names)
         partner = self._split_story(event)
         if partner is not None:
             best, s = partner, max(s, self.threshold)
@@ -185,7 +187,7 @@ class StoryLinker:
         story = self.stories_[best]
         story.events.append(event.event_id)
         story.add_vector(event.centroid)
-        for name in _event_names(event):
+        for name in names:
             story.names[name] = story.names.get(name, 0) + 1
         for d in (event.first_day, event.last_day):
             if d:
