@@ -44,19 +44,19 @@ def cut(text: str, size: int = 1800) -> str:
     return head[: ends[-1]].strip() if ends and ends[-1] > size * 0.7 else head
 
 
-def _pieces(text: str) -> list[str]:
-    """``text`` cut into consecutive pieces of ≤ 1,800 characters (at sentence ends), no overlap; the last
+def _pieces(text: str, size: int = 1800) -> list[str]:
+    """``text`` cut into consecutive pieces of ≤ ``size`` characters (at sentence ends), no overlap; the last
     piece may be short."""
     out = []
     rest = text.strip()
     while rest:
-        head = cut(rest)
+        head = cut(rest, size)
         out.append(head)
         rest = rest[len(head) :].strip()
     return out
 
 
-def more_articles(first: list[Article]) -> list[Article]:
+def more_articles(first: list[Article], size: int = 1800) -> list[Article]:
     """Distinct articles beyond the clustering texts, for runs longer than those (≈ 1,400 more), best first:
     each distinct text of ../shared/data/semeval2022-task8 with ≥ 1,500 characters (its first ≤ 1,800-character
     piece, as for the clustering texts); then the next pieces of every text longer than one piece, each
@@ -81,7 +81,7 @@ def more_articles(first: list[Article]) -> list[Article]:
         if len(text) < 1500 or text in seen_texts:
             continue
         seen_texts.add(text)
-        for j, piece in enumerate(_pieces(text)):
+        for j, piece in enumerate(_pieces(text, size)):
             kind = 0 if j == 0 else 1 if len(piece) >= 1500 else 2 if len(piece) >= 1000 else None
             if kind is None:
                 continue
@@ -93,7 +93,8 @@ def more_articles(first: list[Article]) -> list[Article]:
     return ranked[0] + ranked[1] + ranked[2]
 
 
-def articles(n: int) -> tuple[list[Article], str]:
+def articles(n: int, size: int = 1800) -> tuple[list[Article], str]:
+    """``n`` distinct articles of ``size`` characters at most (cut at a sentence end), and where they come from."""
     out: list[Article] = []
     if SHARED.is_dir():
         for path in sorted(SHARED.glob("*.jsonl")):
@@ -101,21 +102,21 @@ def articles(n: int) -> tuple[list[Article], str]:
                 row = json.loads(line)
                 text = row.get("text") or ""
                 if len(text) >= 1500:
-                    out.append(Article.from_text(row.get("title") or "", cut(text), source=f"{path.name}:{row.get('id')}",
+                    out.append(Article.from_text(row.get("title") or "", cut(text, size), source=f"{path.name}:{row.get('id')}",
                                                  language_hint=row.get("lang"), meta={"outlet": path.stem}))
         # interleave the files so the stream mixes languages
         out.sort(key=lambda a: a.article_id)
         if len(out) >= n:
-            return out[:n], f"../shared/data/clustering ({len(out)} texts ≥ 1,500 chars, cut to ≤ 1,800)"
-        more = more_articles(out)
+            return out[:n], f"../shared/data/clustering ({len(out)} texts ≥ 1,500 chars, cut to ≤ {size:,})"
+        more = more_articles(out, size)
         if len(out) + len(more) >= n:
             extra = more[: n - len(out)]
             mixed = sorted(out + extra, key=lambda a: a.article_id)
             kinds = {kind: sum(1 for a in extra if a.meta.get("piece") == kind) for kind in ("pair text", "continuation", "tail")}
             return mixed, (
-                f"../shared/data/clustering ({len(out)} texts ≥ 1,500 chars, cut to ≤ 1,800) + {len(extra)} more from ../shared/data: "
+                f"../shared/data/clustering ({len(out)} texts ≥ 1,500 chars, cut to ≤ {size:,}) + {len(extra)} more from ../shared/data: "
                 f"{kinds['pair text']} texts of semeval2022-task8 ≥ 1,500 chars (each distinct text once, cut the same way), "
-                f"{kinds['continuation']} next ≤ 1,800-char pieces of texts longer than one piece (≥ 1,500 chars each, no overlap), "
+                f"{kinds['continuation']} next ≤ {size:,}-char pieces of texts longer than one piece (≥ 1,500 chars each, no overlap), "
                 f"{kinds['tail']} last pieces of 1,000-1,500 chars; interleaved by article id"
             )
     from importlib import resources
@@ -125,9 +126,9 @@ def articles(n: int) -> tuple[list[Article], str]:
     i = 0
     while len(out) < n:
         body = texts[i % len(texts)]
-        while len(body) < 1800:
+        while len(body) < size:
             body += "\n" + texts[(i + len(body)) % len(texts)]
-        out.append(Article.from_text(f"Sample {i}", cut(body) + f" ({i})", source=f"sample:{i}"))
+        out.append(Article.from_text(f"Sample {i}", cut(body, size) + f" ({i})", source=f"sample:{i}"))
         i += 1
     return out[:n], "bundled samples (../shared not found), repeated and made distinct"
 
@@ -138,9 +139,10 @@ def main() -> None:
     ap.add_argument("--profiler", default="full", choices=["full", "fast", "lexical"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--max-chars", type=int, default=1800, help="cut each text to this many characters at a sentence end (1950: mean ≈ 1,770)")
     ap.add_argument("--all-languages", action="store_true", help="load every supported language's models first (as before session 6)")
     args = ap.parse_args()
-    docs, origin = articles(args.n)
+    docs, origin = articles(args.n, args.max_chars)
     db = Path(tempfile.mkdtemp(prefix="bench_ingest_")) / "ingest.db"
     store = open_store(db)
     load0 = os.getloadavg()
