@@ -186,7 +186,7 @@ class _TokenRows:
     256 rows, ten blocks for the three branches) and a window's product is the sum of its
     tokens' blocks. Together with the projection that is over half of USE's multiply-adds.
     Rows are kept for the first ``capacity`` distinct ids (13 kB each: ~25k distinct tokens in 300
-    news articles; 426 MB at most by default); the rows of ids seen after that are computed every
+    news articles; 436 MB at most by default); the rows of ids seen after that are computed every
     time, as without the cache. Rows are stored in the order they are first made, so only what is
     filled takes memory, and rows made before a fork stay shared with the workers.
     Rows are computed in one product of at least three rows (BLAS takes another kernel for one or
