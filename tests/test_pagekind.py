@@ -66,8 +66,12 @@ def test_scorer_gives_a_not_article_pair_the_training_mean():
 # ---- the quick path (pagekind._cue_hits) finds exactly what one scan of every cue finds
 
 
+# the reference: every family's whole pattern in one expression, as page_kind scanned before the quick path
+_FULL = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in pagekind.CUES.items()))
+
+
 def _full_scan(head: str) -> list[tuple[int, str | None]]:
-    return [(m.start(), m.lastgroup) for m in pagekind._CUE_RE.finditer(head)]
+    return [(m.start(), m.lastgroup) for m in _FULL.finditer(head)]
 
 
 def test_every_alternative_is_kept_once_in_order():

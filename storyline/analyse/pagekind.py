@@ -179,9 +179,6 @@ _ALTERNATIVES = tuple(
     for family, pattern in CUES.items()
     for alternative in split_alternatives(pattern)
 )
-_CUE_RE = _combined({family: split_alternatives(pattern) for family, pattern in CUES.items()})
-"""Every cue family in one expression (what :func:`_cue_hits` scans a text with when it cannot rule cues out)."""
-
 # the quick test: the most selective set of each alternative; a text with none of these strings has no cue
 _KEYS: tuple[str, ...] | None = (
     None
@@ -202,7 +199,7 @@ def _cue_regex(kept: tuple[int, ...]) -> re.Pattern[str]:
 
 
 def _cue_hits(head: str) -> list[tuple[int, str | None]]:
-    """``(start, family)`` of each cue match in ``head``: what ``_CUE_RE.finditer(head)`` finds.
+    """``(start, family)`` of each cue match in ``head``: what one scan with every cue family finds.
 
     An alternative whose required strings are not all in ``head`` matches nowhere in it, so leaving it out of the
     expression changes no match: most articles hold no cue's required strings and are not scanned at all (0.02
